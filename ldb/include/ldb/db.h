@@ -1,0 +1,109 @@
+// DB: a persistent, ordered map from keys to values.
+//
+// Thread-safe: many threads may call any method at once without locking.
+#ifndef LDB_INCLUDE_DB_H_
+#define LDB_INCLUDE_DB_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ldb/comparator.h"
+#include "ldb/iterator.h"
+#include "ldb/options.h"
+#include "ldb/slice.h"
+#include "ldb/status.h"
+#include "ldb/write_batch.h"
+
+namespace ldb {
+
+// A consistent read-only view of the DB. Obtain with DB::GetSnapshot, give
+// back with DB::ReleaseSnapshot.
+class Snapshot {
+ protected:
+  virtual ~Snapshot();
+};
+
+// A key range [start, limit).
+struct Range {
+  Range() = default;
+  Range(const Slice& s, const Slice& l) : start(s), limit(l) {}
+  Slice start;
+  Slice limit;
+};
+
+// What one CompactRangeSelfLevel call did.
+struct SelfLevelCompactionStats {
+  uint64_t files_compacted = 0;
+  uint64_t files_dropped_whole = 0;  // dropped by ShouldDropRange, unread
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  uint64_t bytes_dropped = 0;  // bytes_read + whole-file bytes - bytes_written
+};
+
+class DB {
+ public:
+  // Opens (or creates, with create_if_missing) the DB in directory `name`.
+  static Status Open(const Options& options, const std::string& name,
+                     std::unique_ptr<DB>* dbptr);
+
+  DB() = default;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+  // Waits for background work, then closes.
+  virtual ~DB();
+
+  virtual Status Put(const WriteOptions& options, const Slice& key,
+                     const Slice& value) = 0;
+  // Not an error if key does not exist.
+  virtual Status Delete(const WriteOptions& options, const Slice& key) = 0;
+  virtual Status Write(const WriteOptions& options, WriteBatch* updates) = 0;
+
+  // OK with *value set, NotFound, or an error.
+  virtual Status Get(const ReadOptions& options, const Slice& key,
+                     std::string* value) = 0;
+
+  // An iterator over the DB (or options.snapshot). Positioned nowhere; call a
+  // Seek method first. Must be destroyed before the DB.
+  virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;
+
+  virtual const Snapshot* GetSnapshot() = 0;
+  virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+
+  // Properties:
+  //  "ldb.num-files-at-level<N>"   files at level N
+  //  "ldb.stats"                   per-level and compaction statistics
+  //  "ldb.sstables"                every table file, by level
+  //  "ldb.approximate-memory-usage" bytes held by memtables and caches
+  //  "ldb.sequence"                last sequence number used
+  //  "ldb.largest-filenumber"      the largest file number allocated so far
+  //  "ldb.background-error"        the sticky background error, or "OK"
+  virtual bool GetProperty(const Slice& property, std::string* value) = 0;
+
+  // Approximate file-system bytes for each range.
+  virtual void GetApproximateSizes(const Range* ranges, int n,
+                                   uint64_t* sizes) = 0;
+
+  // Compacts [*begin, *end] (nullptr means unbounded) down the levels, so
+  // that deleted and overwritten data in the range is discarded.
+  virtual void CompactRange(const Slice* begin, const Slice* end) = 0;
+
+  // Tair's in-place cleanup: at each level compacts the files overlapping
+  // [*begin, *end) (nullptr = unbounded) whose file number is below
+  // limit_filenumber (level 0 ignores the limit), and installs the output in
+  // the same level (level 0 output goes to level 1). Returns when done.
+  virtual Status CompactRangeSelfLevel(uint64_t limit_filenumber,
+                                       const Slice* begin, const Slice* end,
+                                       SelfLevelCompactionStats* stats) = 0;
+  Status CompactRangeSelfLevel(uint64_t limit_filenumber, const Slice* begin,
+                               const Slice* end) {
+    return CompactRangeSelfLevel(limit_filenumber, begin, end, nullptr);
+  }
+};
+
+// Removes the DB's files and directory. The DB must be closed.
+Status DestroyDB(const std::string& name, const Options& options);
+
+}  // namespace ldb
+
+#endif  // LDB_INCLUDE_DB_H_

@@ -1,0 +1,95 @@
+// Options controlling a DB, its reads and its writes.
+#ifndef LDB_INCLUDE_OPTIONS_H_
+#define LDB_INCLUDE_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ldb {
+
+class Cache;
+class Comparator;
+class Env;
+class FilterPolicy;
+class Logger;
+class Snapshot;
+
+// Per-block compression. Persisted in tables: DO NOT RENUMBER.
+enum CompressionType : unsigned char {
+  kNoCompression = 0x0,
+  kSnappyCompression = 0x1,
+};
+
+struct Options {
+  Options();
+
+  // ---- Behaviour
+  // Order of keys. Must outlive the DB and keep its name across opens.
+  // Default: BytewiseComparator().
+  const Comparator* comparator;
+  bool create_if_missing = false;
+  bool error_if_exists = false;
+  // Stop at the first sign of damage (e.g. a corrupt WAL record) instead of
+  // skipping what cannot be read.
+  bool paranoid_checks = false;
+  // Environment. Must outlive the DB. Default: Env::Default().
+  Env* env;
+  // Where internal progress and errors are logged; nullptr means a LOG file
+  // in the DB directory. Must outlive the DB.
+  Logger* info_log = nullptr;
+
+  // ---- Performance
+  // Bytes of memtable before it is turned into a level-0 table.
+  size_t write_buffer_size = 4 * 1024 * 1024;
+  // Table files kept open (the table cache).
+  int max_open_files = 1000;
+  // Cache of uncompressed data blocks; nullptr means an internal 8 MiB cache.
+  // Must outlive the DB.
+  Cache* block_cache = nullptr;
+  // Uncompressed bytes per data block (approximate).
+  size_t block_size = 4 * 1024;
+  // Keys between restart points of delta encoding.
+  int block_restart_interval = 16;
+  // Bytes per table file before a compaction starts a new one.
+  size_t max_file_size = 2 * 1024 * 1024;
+  CompressionType compression = kSnappyCompression;
+  // Filters to skip tables on Get; nullptr means none. Must outlive the DB.
+  const FilterPolicy* filter_policy = nullptr;
+
+  // ---- Level-0 triggers (files, or bytes when cut_flush_at_stop_before)
+  // Compaction of level 0 starts at this many files.
+  int level0_file_num_compaction_trigger = 4;
+  // Each write is delayed by 1 ms at this many files.
+  int level0_slowdown_writes_trigger = 8;
+  // Writes stop until compaction catches up at this many files.
+  int level0_stop_writes_trigger = 12;
+  // Bytes per level-1 (each deeper level holds 10x the previous).
+  uint64_t max_bytes_for_level_base = 10 * 1048576;
+
+  // ---- Tair behaviour
+  // Cut memtable flushes where Comparator::ShouldStopBefore says so. Off by
+  // default: a memtable holding keys of every bucket would become one tiny
+  // level-0 file per bucket. With it on, level-0 triggers count bytes
+  // (trigger * write_buffer_size) instead of files.
+  bool cut_flush_at_stop_before = false;
+};
+
+struct ReadOptions {
+  // Verify block checksums on every read.
+  bool verify_checksums = false;
+  // Put blocks read for this operation in the block cache.
+  bool fill_cache = true;
+  // Read as of this snapshot (from GetSnapshot, not released yet); nullptr
+  // means the latest state.
+  const Snapshot* snapshot = nullptr;
+};
+
+struct WriteOptions {
+  // fsync the WAL before acknowledging. Without it a machine crash may lose
+  // recent writes (a process crash does not).
+  bool sync = false;
+};
+
+}  // namespace ldb
+
+#endif  // LDB_INCLUDE_OPTIONS_H_
