@@ -1,0 +1,36 @@
+// Helpers shared by the ldb tests: random strings and keys, compressible
+// data, and scratch directories.
+//
+// All functions are thread-compatible (each Random is used by one thread).
+#ifndef LDB_UTIL_TESTUTIL_H_
+#define LDB_UTIL_TESTUTIL_H_
+
+#include <string>
+
+#include "ldb/slice.h"
+#include "util/random.h"
+
+namespace ldb::test {
+
+// len printable ASCII characters (' ' to '~').
+std::string RandomString(Random* rnd, int len);
+
+// len bytes from a small alphabet that includes '\0', '\x01', '\xfe' and
+// '\xff', so that random keys share prefixes and hit edge cases of
+// comparators and prefix compression.
+std::string RandomKey(Random* rnd, int len);
+
+// Stores in *dst a string of exactly len bytes that a compressor shrinks to
+// about compressed_fraction * len (a random piece repeated), and returns a
+// Slice of *dst.
+Slice CompressibleString(Random* rnd, double compressed_fraction, size_t len,
+                         std::string* dst);
+
+// Creates a fresh, empty, uniquely named directory under $TEST_TMPDIR (or
+// /tmp when unset) whose name starts with prefix, and returns its path.
+// Aborts the test process if it cannot.
+std::string TempDir(const std::string& prefix);
+
+}  // namespace ldb::test
+
+#endif  // LDB_UTIL_TESTUTIL_H_
