@@ -1,0 +1,119 @@
+// Level-0 table building. See builder.h.
+#include "db/builder.h"
+
+#include <memory>
+
+#include "db/dbformat.h"
+#include "db/filename.h"
+#include "db/table_cache.h"
+#include "ldb/comparator.h"
+#include "ldb/env.h"
+#include "ldb/iterator.h"
+#include "table/table_builder.h"
+
+namespace ldb {
+
+namespace {
+
+// Cuts before `user_key` when the file started at `first_user_key`.
+using CutFunction =
+    std::function<bool(const Slice& first_user_key, const Slice& user_key)>;
+
+// Writes entries from the valid position of `iter` into table meta->number,
+// stopping at the end of `iter` or before an entry for which `cut` (may be
+// empty) is true. Leaves `iter` at the first entry not written.
+// REQUIRES: iter->Valid().
+Status WriteOneTable(const std::string& dbname, Env* env,
+                     const Options& options, TableCache* table_cache,
+                     Iterator* iter, const CutFunction& cut,
+                     FileMetaData* meta) {
+  meta->file_size = 0;
+  meta->max_sequence = 0;
+  const std::string fname = TableFileName(dbname, meta->number);
+  std::unique_ptr<WritableFile> file;
+  Status s = env->NewWritableFile(fname, &file);
+  if (!s.ok()) return s;
+
+  TableBuilder builder(options, file.get());
+  meta->smallest.DecodeFrom(iter->key());
+  std::string first_user_key = ExtractUserKey(iter->key()).ToString();
+  std::string last_user_key;
+  bool first = true;
+  for (; iter->Valid(); iter->Next()) {
+    const Slice key = iter->key();
+    if (key.size() < 8) {
+      s = Status::Corruption("memtable entry shorter than an internal key");
+      break;
+    }
+    const Slice user_key = ExtractUserKey(key);
+    if (!first && cut && user_key != Slice(last_user_key) &&
+        cut(first_user_key, user_key)) {
+      break;
+    }
+    first = false;
+    last_user_key.assign(user_key.data(), user_key.size());
+    const SequenceNumber seq = DecodeFixed64(key.data() + key.size() - 8) >> 8;
+    if (seq > meta->max_sequence) meta->max_sequence = seq;
+    meta->largest.DecodeFrom(key);
+    builder.Add(key, iter->value());
+  }
+  if (s.ok()) s = iter->status();
+
+  if (s.ok()) {
+    s = builder.Finish();
+    if (s.ok()) meta->file_size = builder.FileSize();
+  } else {
+    builder.Abandon();
+  }
+  if (s.ok()) s = file->Sync();
+  if (s.ok()) s = file->Close();
+  file.reset();
+
+  if (s.ok()) {
+    // Make sure the table is readable before it is installed.
+    std::unique_ptr<Iterator> check = table_cache->NewIterator(
+        ReadOptions(), meta->number, meta->file_size);
+    s = check->status();
+  }
+  if (!s.ok()) {
+    meta->file_size = 0;
+    table_cache->Evict(meta->number);
+    env->RemoveFile(fname).IgnoreError();
+  }
+  return s;
+}
+
+}  // namespace
+
+Status BuildTable(const std::string& dbname, Env* env, const Options& options,
+                  TableCache* table_cache, Iterator* iter, FileMetaData* meta) {
+  meta->file_size = 0;
+  iter->SeekToFirst();
+  if (!iter->Valid()) return iter->status();
+  return WriteOneTable(dbname, env, options, table_cache, iter, CutFunction(),
+                       meta);
+}
+
+Status BuildTables(const std::string& dbname, Env* env, const Options& options,
+                   TableCache* table_cache, Iterator* iter,
+                   const Comparator* user_comparator,
+                   const std::function<uint64_t()>& new_file_number,
+                   std::vector<FileMetaData>* metas) {
+  CutFunction cut;
+  if (user_comparator != nullptr) {
+    cut = [user_comparator](const Slice& first, const Slice& key) {
+      return user_comparator->ShouldStopBefore(first, key);
+    };
+  }
+  iter->SeekToFirst();
+  Status s = iter->status();
+  while (s.ok() && iter->Valid()) {
+    FileMetaData meta;
+    meta.number = new_file_number();
+    s = WriteOneTable(dbname, env, options, table_cache, iter, cut, &meta);
+    if (s.ok()) metas->push_back(std::move(meta));
+  }
+  return s;
+}
+
+}  // namespace ldb
