@@ -42,14 +42,14 @@ ValueData::ValueData(size_t value_size, double compression_ratio, uint64_t seed)
     for (size_t i = 0; i < kPiece; i++) data_.push_back(piece[i % raw]);
   }
   data_.resize(total);
-  // Windows start at distinct offsets (a stride that is not a multiple of
-  // the piece length, so successive values differ).
-  windows_ = value_size_ == 0 ? 1 : (total - value_size_) / 7 + 1;
+  // Successive values are disjoint windows, so that a table block never sees
+  // the same bytes twice (the buffer only repeats every MiB).
+  windows_ = value_size_ == 0 ? 1 : total / value_size_;
 }
 
 std::string_view ValueData::Get(uint64_t i) const {
   if (value_size_ == 0) return std::string_view();
-  const size_t start = static_cast<size_t>(i % windows_) * 7;
+  const size_t start = static_cast<size_t>(i % windows_) * value_size_;
   return std::string_view(data_.data() + start, value_size_);
 }
 

@@ -57,7 +57,8 @@ class KeyFormat {
 class ValueData {
  public:
   ValueData(size_t value_size, double compression_ratio, uint64_t seed);
-  // The i-th value window; successive i walk through the buffer.
+  // The i-th value: successive i give successive disjoint windows, wrapping
+  // around at the end of the buffer (at least 1 MiB).
   std::string_view Get(uint64_t i) const;
 
  private:
