@@ -11,7 +11,9 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -138,11 +140,14 @@ class MemLogger final : public Logger {
         static_cast<std::time_t>(micros_since_epoch / 1000000);
     std::tm t;
     ::localtime_r(&seconds, &t);
-    char header[64];
+    std::ostringstream thread_id;
+    thread_id << std::this_thread::get_id();
+    char header[128];
     const int header_len = std::snprintf(
-        header, sizeof(header), "%04d/%02d/%02d-%02d:%02d:%02d.%06d 0 ",
+        header, sizeof(header), "%04d/%02d/%02d-%02d:%02d:%02d.%06d %s ",
         t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min,
-        t.tm_sec, static_cast<int>(micros_since_epoch % 1000000));
+        t.tm_sec, static_cast<int>(micros_since_epoch % 1000000),
+        thread_id.str().c_str());
     std::string line;
     if (header_len > 0 && static_cast<size_t>(header_len) < sizeof(header)) {
       line.assign(header, static_cast<size_t>(header_len));
