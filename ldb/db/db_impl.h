@@ -1,0 +1,237 @@
+// DBImpl: the DB implementation. The code is split by concern:
+//   db_impl.cc             open, recovery, reads, snapshots, properties,
+//                          obsolete-file removal, DestroyDB
+//   db_impl_write.cc       the write path: writer queue, group commit,
+//                          MakeRoomForWrite
+//   db_impl_compaction.cc  background work: memtable flushes, compactions,
+//                          manual compactions
+//
+// Thread-safe (see ldb/db.h). One mutex (mutex_) guards the state below
+// marked "Protected by mutex_"; slow work (WAL writes, memtable inserts,
+// table reads and builds, MANIFEST writes) runs with it released.
+#ifndef LDB_DB_DB_IMPL_H_
+#define LDB_DB_DB_IMPL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "db/dbformat.h"
+#include "db/log_writer.h"
+#include "db/snapshot.h"
+#include "ldb/cache.h"
+#include "ldb/db.h"
+#include "ldb/env.h"
+#include "port/port.h"
+#include "port/thread_annotations.h"
+
+namespace ldb {
+
+class MemTable;
+class TableCache;
+class Version;
+class VersionEdit;
+class VersionSet;
+
+class DBImpl : public DB {
+ public:
+  DBImpl(const Options& raw_options, const std::string& dbname);
+  DBImpl(const DBImpl&) = delete;
+  DBImpl& operator=(const DBImpl&) = delete;
+  ~DBImpl() override;
+
+  // DB interface.
+  Status Put(const WriteOptions& options, const Slice& key,
+             const Slice& value) override;
+  Status Delete(const WriteOptions& options, const Slice& key) override;
+  Status Write(const WriteOptions& options, WriteBatch* updates) override;
+  Status Get(const ReadOptions& options, const Slice& key,
+             std::string* value) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+  const Snapshot* GetSnapshot() override;
+  void ReleaseSnapshot(const Snapshot* snapshot) override;
+  bool GetProperty(const Slice& property, std::string* value) override;
+  void GetApproximateSizes(const Range* ranges, int n,
+                           uint64_t* sizes) override;
+  void CompactRange(const Slice* begin, const Slice* end) override;
+  Status CompactRangeSelfLevel(uint64_t limit_filenumber, const Slice* begin,
+                               const Slice* end,
+                               SelfLevelCompactionStats* stats) override;
+  using DB::CompactRangeSelfLevel;
+
+  // ---- Test hooks.
+  // Compacts the files of `level` overlapping [*begin, *end] into level+1.
+  void TEST_CompactRange(int level, const Slice* begin, const Slice* end);
+  // Switches to a new memtable and waits until the old one is flushed.
+  Status TEST_CompactMemTable();
+  // The merged internal-key iterator (memtables + current Version).
+  std::unique_ptr<Iterator> TEST_NewInternalIterator();
+  // See VersionSet::MaxNextLevelOverlappingBytes.
+  int64_t TEST_MaxNextLevelOverlappingBytes();
+
+ private:
+  friend class DB;
+  struct CompactionState;
+  struct Writer;
+
+  // A CompactRange request for one level, served by the background thread.
+  struct ManualCompaction {
+    int level = 0;
+    bool done = false;
+    const InternalKey* begin = nullptr;  // null means before every key
+    const InternalKey* end = nullptr;    // null means after every key
+    InternalKey tmp_storage;             // where a partial run stopped
+  };
+
+  // Compaction work per output level, for "ldb.stats".
+  struct CompactionStats {
+    void Add(const CompactionStats& c) {
+      micros += c.micros;
+      bytes_read += c.bytes_read;
+      bytes_written += c.bytes_written;
+      count += c.count;
+    }
+    int64_t micros = 0;
+    int64_t bytes_read = 0;
+    int64_t bytes_written = 0;
+    int64_t count = 0;
+  };
+
+  // ---- db_impl.cc
+  std::unique_ptr<Iterator> NewInternalIterator(const ReadOptions& options,
+                                                SequenceNumber* latest_snapshot)
+      LOCKS_EXCLUDED(mutex_);
+  // Writes the MANIFEST and CURRENT of an empty DB.
+  Status NewDB();
+  // Locks the DB, creates it if allowed, loads the MANIFEST and replays the
+  // WALs newer than it into level-0 tables recorded in *edit.
+  Status Recover(VersionEdit* edit, bool* save_manifest)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Status RecoverLogFile(uint64_t log_number, VersionEdit* edit,
+                        SequenceNumber* max_sequence)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Turns *s into OK (logging it) unless paranoid_checks is set.
+  void MaybeIgnoreError(Status* s) const;
+  // Deletes files no live Version, pending output or current log needs.
+  // Only the background thread and Open call it (it drops the mutex while
+  // deleting).
+  void RemoveObsoleteFiles() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // "ldb.stats".
+  std::string StatsString() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  // ---- db_impl_write.cc
+  // Makes sure mem_ has room for a write (or, with force, switches it out),
+  // throttling or waiting on level 0 and the immutable memtable.
+  // REQUIRES: this thread is the front writer.
+  Status MakeRoomForWrite(bool force) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Merges the batches of the writers after the front one into one batch;
+  // *last_writer is the last writer included.
+  WriteBatch* BuildBatchGroup(Writer** last_writer)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // How full level 0 is, in the unit of the level-0 triggers: files, or
+  // write buffers' worth of bytes with cut_flush_at_stop_before.
+  double Level0Load() const EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  // ---- db_impl_compaction.cc
+  void RecordBackgroundError(const Status& s) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void MaybeScheduleCompaction() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void BackgroundCall() LOCKS_EXCLUDED(mutex_);
+  void BackgroundCompaction() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Flushes imm_ and installs the result.
+  void CompactMemTable() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Writes mem to level-0 table(s) (or deeper, when base is given, see
+  // Version::PickLevelForMemTableOutput) and records them in *edit.
+  Status WriteLevel0Table(MemTable* mem, VersionEdit* edit, Version* base)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Status DoCompactionWork(CompactionState* compact)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The per-entry decision of a compaction: true when the entry with
+  // internal key `key` (in input order) is left out of the output. Keeps the
+  // per-user-key state in *compact. Every drop rule lives here.
+  bool ShouldDropEntry(CompactionState* compact, const Slice& key);
+  // True when the current output file should be closed before `key`.
+  bool ShouldCutOutputBefore(CompactionState* compact, const Slice& key);
+  Status OpenCompactionOutputFile(CompactionState* compact)
+      LOCKS_EXCLUDED(mutex_);
+  Status FinishCompactionOutputFile(CompactionState* compact, Iterator* input)
+      LOCKS_EXCLUDED(mutex_);
+  Status InstallCompactionResults(CompactionState* compact)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void CleanupCompaction(CompactionState* compact)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  const Comparator* user_comparator() const {
+    return internal_comparator_.user_comparator();
+  }
+
+  // ---- Constant after construction.
+  Env* const env_;
+  const InternalKeyComparator internal_comparator_;
+  const InternalFilterPolicy internal_filter_policy_;
+  // Owned defaults for options the caller left null (declared before
+  // options_, which points at them).
+  std::unique_ptr<Cache> owned_block_cache_;
+  std::unique_ptr<Logger> owned_info_log_;
+  // The caller's options with the internal comparator / filter policy and
+  // the owned defaults filled in, and sizes clipped to sane ranges.
+  const Options options_;
+  const std::string dbname_;
+  std::unique_ptr<TableCache> table_cache_;
+
+  // Held (Env::LockFile) while the DB is open.
+  FileLock* db_lock_ = nullptr;
+
+  port::Mutex mutex_;
+  std::atomic<bool> shutting_down_{false};
+  // Signalled when background work finishes (and on background errors).
+  port::CondVar background_work_finished_signal_;
+
+  // The memtable receiving writes. Replaced only by the front writer under
+  // mutex_; the front writer inserts into it without the mutex.
+  MemTable* mem_ = nullptr;  // holds a ref
+  // The memtable being flushed, or null.
+  MemTable* imm_ GUARDED_BY(mutex_) = nullptr;  // holds a ref
+  std::atomic<bool> has_imm_{false};  // imm_ != nullptr, readable unlocked
+  // The WAL. Written by the front writer without the mutex; replaced by it
+  // under the mutex.
+  std::unique_ptr<WritableFile> logfile_;
+  uint64_t logfile_number_ GUARDED_BY(mutex_) = 0;
+  std::unique_ptr<log::Writer> log_;
+
+  // Queue of writers; the front one is the leader.
+  std::deque<Writer*> writers_ GUARDED_BY(mutex_);
+  // Scratch for group commits. Used by the leader only.
+  WriteBatch tmp_batch_ GUARDED_BY(mutex_);
+
+  SnapshotList snapshots_ GUARDED_BY(mutex_);
+
+  // Numbers of table files being written: not live yet, not obsolete.
+  std::set<uint64_t> pending_outputs_ GUARDED_BY(mutex_);
+
+  bool background_compaction_scheduled_ GUARDED_BY(mutex_) = false;
+  ManualCompaction* manual_compaction_ GUARDED_BY(mutex_) = nullptr;
+
+  std::unique_ptr<VersionSet> versions_ GUARDED_BY(mutex_);
+
+  // Sticky: once set, writes fail with it and background work stops.
+  Status bg_error_ GUARDED_BY(mutex_);
+
+  CompactionStats stats_[config::kNumLevels] GUARDED_BY(mutex_);
+};
+
+// The options a DB really runs with: comparator and filter policy wrapped
+// for internal keys, sizes clipped to sane ranges, and a block cache and info
+// log created (into *owned_cache / *owned_log) when the caller gave none.
+Options SanitizeOptions(const std::string& dbname,
+                        const InternalKeyComparator* icmp,
+                        const InternalFilterPolicy* ipolicy,
+                        const Options& src, std::unique_ptr<Cache>* owned_cache,
+                        std::unique_ptr<Logger>* owned_log);
+
+}  // namespace ldb
+
+#endif  // LDB_DB_DB_IMPL_H_

@@ -1,0 +1,420 @@
+// A focused end-to-end check of DBImpl: open / write / read / reopen on the
+// in-memory and the POSIX Env, flushes and compactions, CompactRange, the
+// open-time error cases, properties and snapshots. The full DB suites live in
+// db_test.cc and friends.
+#include "db/db_impl.h"
+
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/filename.h"
+#include "gtest/gtest.h"
+#include "ldb/comparator.h"
+#include "ldb/env.h"
+#include "ldb/filter_policy.h"
+#include "util/random.h"
+#include "util/testutil.h"
+
+namespace ldb {
+namespace {
+
+std::string Key(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "key%08d", i);
+  return buf;
+}
+
+// A value unique to (i, round), long enough to fill memtables quickly.
+std::string Value(int i, int round, size_t len = 200) {
+  std::string v = "v" + std::to_string(round) + "/" + std::to_string(i) + ":";
+  while (v.size() < len) v.push_back(static_cast<char>('a' + (v.size() % 26)));
+  return v;
+}
+
+std::string Get(DB* db, const std::string& key,
+                const Snapshot* snapshot = nullptr) {
+  ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::string value;
+  Status s = db->Get(ro, key, &value);
+  if (s.IsNotFound()) return "NOT_FOUND";
+  if (!s.ok()) return s.ToString();
+  return value;
+}
+
+std::string Property(DB* db, const std::string& name) {
+  std::string value;
+  if (!db->GetProperty(name, &value)) return "(missing)";
+  return value;
+}
+
+int FilesAtLevel(DB* db, int level) {
+  return std::stoi(Property(db, "ldb.num-files-at-level" +
+                                    std::to_string(level)));
+}
+
+int TotalTableFiles(DB* db) {
+  int total = 0;
+  for (int level = 0; level < config::kNumLevels; ++level) {
+    total += FilesAtLevel(db, level);
+  }
+  return total;
+}
+
+// Same order as the bytewise comparator, another name.
+class RenamedComparator final : public Comparator {
+ public:
+  int Compare(const Slice& a, const Slice& b) const override {
+    return BytewiseComparator()->Compare(a, b);
+  }
+  const char* Name() const override { return "test.RenamedComparator"; }
+  void FindShortestSeparator(std::string* start,
+                             const Slice& limit) const override {
+    BytewiseComparator()->FindShortestSeparator(start, limit);
+  }
+  void FindShortSuccessor(std::string* key) const override {
+    BytewiseComparator()->FindShortSuccessor(key);
+  }
+};
+
+// Runs each test against both Envs.
+class DBImplSmokeTest : public ::testing::TestWithParam<bool> {
+ protected:
+  DBImplSmokeTest() {
+    if (UsePosix()) {
+      env_ = Env::Default();
+      dbname_ = test::TempDir("db_impl_smoke") + "/db";
+    } else {
+      mem_env_ = NewMemEnv(Env::Default());
+      env_ = mem_env_.get();
+      dbname_ = "/mem/db_impl_smoke";
+    }
+    options_.env = env_;
+    options_.create_if_missing = true;
+  }
+
+  ~DBImplSmokeTest() override {
+    db_.reset();
+    DestroyDB(dbname_, options_).IgnoreError();
+  }
+
+  bool UsePosix() const { return GetParam(); }
+
+  Status TryOpen() {
+    db_.reset();
+    return DB::Open(options_, dbname_, &db_);
+  }
+  void Reopen() { ASSERT_TRUE(TryOpen().ok()); }
+
+  Status Put(const std::string& k, const std::string& v) {
+    return db_->Put(WriteOptions(), k, v);
+  }
+
+  std::unique_ptr<Env> mem_env_;
+  Env* env_ = nullptr;
+  std::string dbname_;
+  Options options_;
+  std::unique_ptr<DB> db_;
+};
+
+TEST_P(DBImplSmokeTest, PutGetDeleteReopen) {
+  Reopen();
+  ASSERT_TRUE(Put("foo", "v1").ok());
+  ASSERT_TRUE(Put("bar", "v2").ok());
+  EXPECT_EQ("v1", Get(db_.get(), "foo"));
+  EXPECT_EQ("v2", Get(db_.get(), "bar"));
+  EXPECT_EQ("NOT_FOUND", Get(db_.get(), "baz"));
+
+  ASSERT_TRUE(Put("foo", "v3").ok());
+  ASSERT_TRUE(db_->Delete(WriteOptions(), "bar").ok());
+  EXPECT_EQ("v3", Get(db_.get(), "foo"));
+  EXPECT_EQ("NOT_FOUND", Get(db_.get(), "bar"));
+
+  // Reopen replays the WAL.
+  Reopen();
+  EXPECT_EQ("v3", Get(db_.get(), "foo"));
+  EXPECT_EQ("NOT_FOUND", Get(db_.get(), "bar"));
+  EXPECT_EQ("4", Property(db_.get(), "ldb.sequence"));  // four writes
+
+  // And again, now from the level-0 table the replay wrote.
+  ASSERT_TRUE(Put("baz", "v4").ok());
+  Reopen();
+  EXPECT_EQ("v3", Get(db_.get(), "foo"));
+  EXPECT_EQ("v4", Get(db_.get(), "baz"));
+  EXPECT_EQ("NOT_FOUND", Get(db_.get(), "bar"));
+  EXPECT_EQ("5", Property(db_.get(), "ldb.sequence"));
+}
+
+TEST_P(DBImplSmokeTest, IteratorAndSnapshot) {
+  Reopen();
+  ASSERT_TRUE(Put("a", "1").ok());
+  ASSERT_TRUE(Put("b", "2").ok());
+  ASSERT_TRUE(Put("c", "3").ok());
+  const Snapshot* snap = db_->GetSnapshot();
+  ASSERT_TRUE(Put("b", "22").ok());
+  ASSERT_TRUE(db_->Delete(WriteOptions(), "c").ok());
+
+  EXPECT_EQ("2", Get(db_.get(), "b", snap));
+  EXPECT_EQ("3", Get(db_.get(), "c", snap));
+  EXPECT_EQ("22", Get(db_.get(), "b"));
+  EXPECT_EQ("NOT_FOUND", Get(db_.get(), "c"));
+
+  auto collect = [this](const Snapshot* s) {
+    ReadOptions ro;
+    ro.snapshot = s;
+    std::unique_ptr<Iterator> it = db_->NewIterator(ro);
+    std::string out;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      out += it->key().ToString() + "=" + it->value().ToString() + ";";
+    }
+    EXPECT_TRUE(it->status().ok());
+    return out;
+  };
+  EXPECT_EQ("a=1;b=22;", collect(nullptr));
+  EXPECT_EQ("a=1;b=2;c=3;", collect(snap));
+
+  // The snapshot survives a flush and a full compaction.
+  ASSERT_TRUE(static_cast<DBImpl*>(db_.get())->TEST_CompactMemTable().ok());
+  db_->CompactRange(nullptr, nullptr);
+  EXPECT_EQ("a=1;b=2;c=3;", collect(snap));
+  EXPECT_EQ("a=1;b=22;", collect(nullptr));
+  db_->ReleaseSnapshot(snap);
+}
+
+TEST_P(DBImplSmokeTest, ManyWritesFlushAndCompact) {
+  options_.write_buffer_size = 64 << 10;
+  options_.max_file_size = 64 << 10;
+  options_.max_bytes_for_level_base = 256 << 10;
+  std::unique_ptr<const FilterPolicy> bloom = NewBloomFilterPolicy(10);
+  options_.filter_policy = bloom.get();
+  Reopen();
+
+  constexpr int kKeys = 3000;
+  std::map<std::string, std::string> model;
+  Random rnd(301);
+  for (int round = 0; round < 3; ++round) {
+    for (int n = 0; n < kKeys; ++n) {
+      const int i = static_cast<int>(rnd.Uniform(kKeys));
+      if (rnd.OneIn(10)) {
+        ASSERT_TRUE(db_->Delete(WriteOptions(), Key(i)).ok());
+        model.erase(Key(i));
+      } else {
+        const std::string v = Value(i, round);
+        ASSERT_TRUE(Put(Key(i), v).ok());
+        model[Key(i)] = v;
+      }
+    }
+  }
+  // 1.8 MB of writes through a 64 KiB write buffer: many flushes, and
+  // compactions beyond level 0.
+  ASSERT_TRUE(static_cast<DBImpl*>(db_.get())->TEST_CompactMemTable().ok());
+  EXPECT_GT(TotalTableFiles(db_.get()), 1);
+  int deeper = 0;
+  for (int level = 1; level < config::kNumLevels; ++level) {
+    deeper += FilesAtLevel(db_.get(), level);
+  }
+  EXPECT_GT(deeper, 0) << Property(db_.get(), "ldb.sstables");
+  EXPECT_EQ("OK", Property(db_.get(), "ldb.background-error"));
+
+  auto verify = [&]() {
+    for (int i = 0; i < kKeys; ++i) {
+      auto it = model.find(Key(i));
+      ASSERT_EQ(it == model.end() ? "NOT_FOUND" : it->second,
+                Get(db_.get(), Key(i)))
+          << Key(i);
+    }
+    std::unique_ptr<Iterator> iter = db_->NewIterator(ReadOptions());
+    auto expected = model.begin();
+    for (iter->SeekToFirst(); iter->Valid(); iter->Next(), ++expected) {
+      ASSERT_NE(expected, model.end());
+      ASSERT_EQ(expected->first, iter->key().ToString());
+      ASSERT_EQ(expected->second, iter->value().ToString());
+    }
+    ASSERT_TRUE(iter->status().ok());
+    ASSERT_EQ(expected, model.end());
+  };
+  verify();
+
+  db_->CompactRange(nullptr, nullptr);
+  EXPECT_EQ(0, FilesAtLevel(db_.get(), 0));
+  verify();
+
+  Reopen();
+  verify();
+  EXPECT_EQ("OK", Property(db_.get(), "ldb.background-error"));
+}
+
+TEST_P(DBImplSmokeTest, CompactRangeDropsDeletedData) {
+  options_.write_buffer_size = 64 << 10;
+  Reopen();
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(Put(Key(i), Value(i, 0)).ok());
+  ASSERT_TRUE(static_cast<DBImpl*>(db_.get())->TEST_CompactMemTable().ok());
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(db_->Delete(WriteOptions(), Key(i)).ok());
+  }
+  db_->CompactRange(nullptr, nullptr);
+  EXPECT_EQ(0, TotalTableFiles(db_.get())) << Property(db_.get(), "ldb.sstables");
+  EXPECT_EQ("NOT_FOUND", Get(db_.get(), Key(5)));
+  std::unique_ptr<Iterator> iter = db_->NewIterator(ReadOptions());
+  iter->SeekToFirst();
+  EXPECT_FALSE(iter->Valid());
+}
+
+TEST_P(DBImplSmokeTest, ConcurrentWritersGroupCommit) {
+  Reopen();
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        WriteOptions wo;
+        wo.sync = (i % 100 == 0);
+        ASSERT_TRUE(db_->Put(wo, Key(t * kPerThread + i), Value(i, t, 50)).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(std::to_string(kThreads * kPerThread),
+            Property(db_.get(), "ldb.sequence"));
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      ASSERT_EQ(Value(i, t, 50), Get(db_.get(), Key(t * kPerThread + i)));
+    }
+  }
+}
+
+TEST_P(DBImplSmokeTest, SecondOpenFailsOnLock) {
+  Reopen();
+  std::unique_ptr<DB> second;
+  Status s = DB::Open(options_, dbname_, &second);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(nullptr, second);
+  std::string msg = s.ToString();
+  for (char& ch : msg) ch = static_cast<char>(std::tolower(ch));
+  EXPECT_NE(std::string::npos, msg.find("lock")) << s.ToString();
+  // The first handle still works.
+  ASSERT_TRUE(Put("k", "v").ok());
+  EXPECT_EQ("v", Get(db_.get(), "k"));
+}
+
+TEST_P(DBImplSmokeTest, ComparatorMismatchIsInvalidArgument) {
+  Reopen();
+  ASSERT_TRUE(Put("k", "v").ok());
+  db_.reset();
+  RenamedComparator renamed;
+  options_.comparator = &renamed;
+  Status s = TryOpen();
+  ASSERT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("test.RenamedComparator"));
+  EXPECT_NE(std::string::npos, s.ToString().find("ldb.BytewiseComparator"));
+  options_.comparator = BytewiseComparator();
+  Reopen();
+  EXPECT_EQ("v", Get(db_.get(), "k"));
+}
+
+TEST_P(DBImplSmokeTest, MissingDbWithoutCreateIfMissing) {
+  options_.create_if_missing = false;
+  Status s = TryOpen();
+  ASSERT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("does not exist"));
+  // The failed open left nothing behind.
+  EXPECT_FALSE(env_->FileExists(CurrentFileName(dbname_)));
+  EXPECT_FALSE(env_->FileExists(InfoLogFileName(dbname_)));
+
+  // A directory that exists but holds no DB is refused the same way.
+  ASSERT_TRUE(env_->CreateDir(dbname_).ok());
+  s = TryOpen();
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  env_->RemoveDir(dbname_).IgnoreError();
+}
+
+TEST_P(DBImplSmokeTest, ErrorIfExists) {
+  Reopen();
+  db_.reset();
+  options_.error_if_exists = true;
+  Status s = TryOpen();
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+}
+
+TEST_P(DBImplSmokeTest, DamagedCurrentIsCorruption) {
+  Reopen();
+  ASSERT_TRUE(Put("k", "v").ok());
+  db_.reset();
+  ASSERT_TRUE(
+      WriteStringToFile(env_, "MANIFEST-000001", CurrentFileName(dbname_))
+          .ok());
+  Status s = TryOpen();
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("newline"));
+
+  ASSERT_TRUE(
+      WriteStringToFile(env_, "MANIFEST-999999\n", CurrentFileName(dbname_))
+          .ok());
+  s = TryOpen();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
+TEST_P(DBImplSmokeTest, Properties) {
+  Reopen();
+  ASSERT_TRUE(Put("a", "1").ok());
+  ASSERT_TRUE(Put("b", "2").ok());
+  ASSERT_TRUE(static_cast<DBImpl*>(db_.get())->TEST_CompactMemTable().ok());
+
+  std::string value;
+  EXPECT_TRUE(db_->GetProperty("ldb.num-files-at-level0", &value));
+  EXPECT_FALSE(db_->GetProperty("ldb.num-files-at-level99", &value));
+  EXPECT_FALSE(db_->GetProperty("ldb.no-such-property", &value));
+  EXPECT_FALSE(db_->GetProperty("leveldb.stats", &value));
+  EXPECT_EQ(1, TotalTableFiles(db_.get()));
+  EXPECT_EQ("2", Property(db_.get(), "ldb.sequence"));
+  EXPECT_EQ("OK", Property(db_.get(), "ldb.background-error"));
+
+  ASSERT_TRUE(db_->GetProperty("ldb.stats", &value));
+  EXPECT_NE(std::string::npos, value.find("Level"));
+  ASSERT_TRUE(db_->GetProperty("ldb.sstables", &value));
+  EXPECT_NE(std::string::npos, value.find("level"));
+  ASSERT_TRUE(db_->GetProperty("ldb.approximate-memory-usage", &value));
+  EXPECT_GT(std::stoull(value), 0u);
+  ASSERT_TRUE(db_->GetProperty("ldb.largest-filenumber", &value));
+  EXPECT_GE(std::stoull(value), 3u);  // MANIFEST, WALs and a table so far
+}
+
+TEST_P(DBImplSmokeTest, ApproximateSizes) {
+  options_.write_buffer_size = 64 << 10;
+  options_.compression = kNoCompression;
+  Reopen();
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(Put(Key(i), Value(i, 0)).ok());
+  db_->CompactRange(nullptr, nullptr);
+  Range ranges[2] = {Range(Key(0), Key(1000)), Range(Key(1000), Key(1000))};
+  uint64_t sizes[2];
+  db_->GetApproximateSizes(ranges, 2, sizes);
+  EXPECT_GT(sizes[0], 150u * 1000 / 2);
+  EXPECT_LT(sizes[0], 300u * 1000);
+  EXPECT_EQ(0u, sizes[1]);
+}
+
+TEST_P(DBImplSmokeTest, CompactRangeSelfLevelNotYet) {
+  Reopen();
+  EXPECT_TRUE(db_->CompactRangeSelfLevel(10, nullptr, nullptr).IsNotSupported());
+}
+
+TEST_P(DBImplSmokeTest, DestroyDBRemovesEverything) {
+  Reopen();
+  ASSERT_TRUE(Put("k", "v").ok());
+  db_.reset();
+  ASSERT_TRUE(DestroyDB(dbname_, options_).ok());
+  EXPECT_FALSE(env_->FileExists(CurrentFileName(dbname_)));
+  options_.create_if_missing = false;
+  EXPECT_FALSE(TryOpen().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Envs, DBImplSmokeTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Posix" : "Mem";
+                         });
+
+}  // namespace
+}  // namespace ldb
