@@ -1,10 +1,12 @@
 // Bloom filter policy.
 //
-// Filter layout: ceil(bits / 8) bytes of bit array, then one byte holding k,
-// the number of probes. Probe positions come from double hashing of one
-// 32-bit Hash: h, h + delta, h + 2 * delta, ... modulo the bit count, with
-// delta = h rotated right by 17. Values of k above kMaxProbes are reserved
-// for other encodings and always match.
+// Filter layout (persisted in tables): a bit array of
+// bytes = ceil(max(n * bits_per_key, 128) / 8) bytes, then one byte holding
+// k, the number of probes. Bit i is bit (i % 8) of byte i / 8. Probe
+// positions come from double hashing of one 32-bit Hash (seed kBloomSeed):
+// h, h + delta, h + 2 * delta, ... (mod 2^32) modulo bytes * 8, with
+// delta = (h rotated right by 17) | 1. Values of k outside [1, 30] are
+// reserved for other encodings and always match.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -20,12 +22,18 @@ namespace {
 
 constexpr uint32_t kBloomSeed = 0x5bd1e995u;
 constexpr int kMaxProbes = 30;
-constexpr size_t kMinBits = 64;
+// Small filters get at least this many bits: with fewer, a handful of keys
+// fills the array unevenly and the false-positive rate swings past 2 %.
+constexpr size_t kMinBits = 128;
 constexpr double kLn2 = 0.69314718055994530942;
 
 uint32_t BloomHash(const Slice& key) {
   return Hash(key.data(), key.size(), kBloomSeed);
 }
+
+// Step between probes. Odd, so that on a power-of-two bit count (such as
+// the 128-bit minimum filter) the k probes hit k distinct bits.
+uint32_t ProbeDelta(uint32_t h) { return ((h >> 17) | (h << 15)) | 1u; }
 
 // Thread-safe: immutable after construction.
 class BloomFilterPolicy final : public FilterPolicy {
@@ -39,8 +47,8 @@ class BloomFilterPolicy final : public FilterPolicy {
 
   void CreateFilter(const Slice* keys, int n, std::string* dst) const override {
     const size_t num_keys = n > 0 ? static_cast<size_t>(n) : 0;
-    size_t bits = std::max(num_keys * static_cast<size_t>(bits_per_key_),
-                           kMinBits);
+    size_t bits =
+        std::max(num_keys * static_cast<size_t>(bits_per_key_), kMinBits);
     const size_t bytes = (bits + 7) / 8;
     bits = bytes * 8;
 
@@ -50,7 +58,7 @@ class BloomFilterPolicy final : public FilterPolicy {
     char* array = dst->data() + start;
     for (size_t i = 0; i < num_keys; ++i) {
       uint32_t h = BloomHash(keys[i]);
-      const uint32_t delta = (h >> 17) | (h << 15);
+      const uint32_t delta = ProbeDelta(h);
       for (int j = 0; j < k_; ++j) {
         const size_t pos = h % bits;
         array[pos / 8] |= static_cast<char>(1u << (pos % 8));
@@ -68,7 +76,7 @@ class BloomFilterPolicy final : public FilterPolicy {
     const size_t bits = (len - 1) * 8;
     const char* array = filter.data();
     uint32_t h = BloomHash(key);
-    const uint32_t delta = (h >> 17) | (h << 15);
+    const uint32_t delta = ProbeDelta(h);
     for (int j = 0; j < k; ++j) {
       const size_t pos = h % bits;
       if ((array[pos / 8] & (1u << (pos % 8))) == 0) return false;

@@ -9,6 +9,8 @@
 // (in_cache == false) and is destroyed when its last handle is released.
 // Deleters run after the shard mutex is released, so a deleter may use the
 // cache again.
+#include "ldb/cache.h"
+
 #include <atomic>
 #include <cassert>
 #include <cstdint>
@@ -16,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "ldb/cache.h"
 #include "port/port.h"
 #include "port/thread_annotations.h"
 #include "util/hash.h"
@@ -82,8 +83,8 @@ class EntryTable {
 
  private:
   LRUEntry** FindSlot(const Slice& key, uint32_t hash) const {
-    LRUEntry** slot = const_cast<LRUEntry**>(
-        &buckets_[hash & (buckets_.size() - 1)]);
+    LRUEntry** slot =
+        const_cast<LRUEntry**>(&buckets_[hash & (buckets_.size() - 1)]);
     while (*slot != nullptr &&
            ((*slot)->hash != hash || Slice((*slot)->key) != key)) {
       slot = &(*slot)->next_in_bucket;

@@ -60,8 +60,8 @@ inline uint32_t Load32(const uint8_t* p) {
 
 #if LDB_CRC32C_X86
 __attribute__((target("sse4.2"))) uint32_t ExtendSse42(uint32_t init_crc,
-                                                      const char* data,
-                                                      size_t n) {
+                                                       const char* data,
+                                                       size_t n) {
   const uint8_t* p = reinterpret_cast<const uint8_t*>(data);
   const uint8_t* const end = p + n;
   uint32_t crc32 = ~init_crc;

@@ -13,7 +13,9 @@ namespace {
 constexpr uint32_t kC1 = 0xcc9e2d51u;
 constexpr uint32_t kC2 = 0x1b873593u;
 
-constexpr uint32_t Rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+constexpr uint32_t Rotl(uint32_t x, int r) {
+  return (x << r) | (x >> (32 - r));
+}
 
 constexpr uint32_t ScrambleBlock(uint32_t k) {
   k *= kC1;

@@ -117,8 +117,8 @@ std::string Histogram::ToString() const {
                 static_cast<unsigned long long>(count_), Average(),
                 StandardDeviation());
   r.append(buf);
-  std::snprintf(buf, sizeof(buf), "Min: %.4f  Median: %.4f  Max: %.4f\n",
-                Min(), Median(), Max());
+  std::snprintf(buf, sizeof(buf), "Min: %.4f  Median: %.4f  Max: %.4f\n", Min(),
+                Median(), Max());
   r.append(buf);
   std::snprintf(buf, sizeof(buf), "P90: %.4f  P99: %.4f  P99.9: %.4f\n",
                 Percentile(90), Percentile(99), Percentile(99.9));
@@ -134,9 +134,8 @@ std::string Histogram::ToString() const {
     const double left = b == 0 ? 0.0 : limits[b - 1];
     const double pct = 100.0 * static_cast<double>(buckets_[b]) / n;
     std::snprintf(buf, sizeof(buf), "[ %10.0f, %10.0f ) %8llu %7.3f%% %7.3f%% ",
-                  left, limits[b],
-                  static_cast<unsigned long long>(buckets_[b]), pct,
-                  100.0 * static_cast<double>(cumulative) / n);
+                  left, limits[b], static_cast<unsigned long long>(buckets_[b]),
+                  pct, 100.0 * static_cast<double>(cumulative) / n);
     r.append(buf);
     // One '#' per 5 %, rounded.
     r.append(static_cast<size_t>(pct / 5.0 + 0.5), '#');

@@ -20,9 +20,8 @@ std::string RandomString(Random* rnd, int len) {
 }
 
 std::string RandomKey(Random* rnd, int len) {
-  static constexpr char kAlphabet[] = {'\0', '\x01', 'a',    'b',
-                                       'c',  'd',    'e',    '\xfe',
-                                       '\xff'};
+  static constexpr char kAlphabet[] = {'\0', '\x01', 'a',    'b',   'c',
+                                       'd',  'e',    '\xfe', '\xff'};
   std::string r;
   r.reserve(len > 0 ? static_cast<size_t>(len) : 0);
   for (int i = 0; i < len; ++i) {
@@ -33,8 +32,8 @@ std::string RandomKey(Random* rnd, int len) {
 
 Slice CompressibleString(Random* rnd, double compressed_fraction, size_t len,
                          std::string* dst) {
-  size_t raw_len = static_cast<size_t>(static_cast<double>(len) *
-                                       compressed_fraction);
+  size_t raw_len =
+      static_cast<size_t>(static_cast<double>(len) * compressed_fraction);
   if (raw_len < 1) raw_len = 1;
   const std::string raw = RandomString(rnd, static_cast<int>(raw_len));
   dst->clear();
