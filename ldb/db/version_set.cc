@@ -568,7 +568,14 @@ Status VersionSet::LogAndApply(VersionEdit* edit, port::Mutex* mu) {
     std::string record;
     edit->EncodeTo(&record);
     mu->Unlock();
-    s = descriptor_log_->AddRecord(record);
+    if (!edit->new_files().empty() && new_manifest_file.empty()) {
+      // The new tables' directory entries must be durable before a
+      // MANIFEST record names them. (A new MANIFEST is covered by the
+      // directory sync of SetCurrentFile, which comes before CURRENT can
+      // name it durably.)
+      s = env_->SyncDir(dbname_);
+    }
+    if (s.ok()) s = descriptor_log_->AddRecord(record);
     if (s.ok()) s = descriptor_file_->Sync();
     if (!s.ok()) {
       Log(options_->info_log, "MANIFEST write: %s", s.ToString().c_str());
