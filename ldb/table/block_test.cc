@@ -240,8 +240,8 @@ TEST(BlockTest, SharedPrefixLongerThanPreviousKey) {
   bytes.append("kv");
   PutFixed32(&bytes, 0);
   PutFixed32(&bytes, 1);
-  std::unique_ptr<Iterator> iter =
-      MakeBlock(bytes)->NewIterator(BytewiseComparator());
+  std::unique_ptr<Block> block = MakeBlock(bytes);
+  std::unique_ptr<Iterator> iter = block->NewIterator(BytewiseComparator());
   iter->SeekToLast();
   EXPECT_FALSE(iter->Valid());
   EXPECT_TRUE(iter->status().IsCorruption());
@@ -254,8 +254,8 @@ TEST(BlockTest, RestartPointOutOfRange) {
   std::string bytes = builder.Finish().ToString();
   // Point restart[1] far past the entries.
   EncodeFixed32(&bytes[bytes.size() - 8], 0xffffff);
-  std::unique_ptr<Iterator> iter =
-      MakeBlock(bytes)->NewIterator(BytewiseComparator());
+  std::unique_ptr<Block> block = MakeBlock(bytes);
+  std::unique_ptr<Iterator> iter = block->NewIterator(BytewiseComparator());
   iter->Seek("b");
   EXPECT_FALSE(iter->Valid());
   EXPECT_TRUE(iter->status().IsCorruption());
