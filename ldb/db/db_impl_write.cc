@@ -185,6 +185,19 @@ Status DBImpl::MakeRoomForWrite(bool force) {
       background_work_finished_signal_.Wait();
     } else {
       // Switch to a new memtable and WAL; flush the old memtable.
+      //
+      // First make the old WAL durable: otherwise a later sync write to the
+      // new WAL could survive a machine crash while earlier writes in the
+      // old one do not. Only the leader (this thread) touches logfile_, and
+      // while the mutex is released imm_ can only go from set to null.
+      mutex_.Unlock();
+      Status synced = logfile_->Sync();
+      mutex_.Lock();
+      if (!synced.ok()) {
+        RecordBackgroundError(synced);
+        s = synced;
+        break;
+      }
       const uint64_t new_log_number = versions_->NewFileNumber();
       std::unique_ptr<WritableFile> lfile;
       s = env_->NewWritableFile(LogFileName(dbname_, new_log_number), &lfile);
