@@ -108,8 +108,9 @@ std::string EncodeResult(const BenchResult& r) {
          Sanitize(r.note) + "\n";
 }
 
-std::string EncodeRss(int64_t max_rss_kb) {
-  return "M\t" + std::to_string(max_rss_kb) + "\n";
+std::string EncodeRss(int64_t max_rss_kb, int64_t max_anon_rss_kb) {
+  return "M\t" + std::to_string(max_rss_kb) + "\t" +
+         std::to_string(max_anon_rss_kb) + "\n";
 }
 
 std::string EncodeError(const std::string& message) {
@@ -126,8 +127,9 @@ bool DecodeLine(const std::string& line, EngineReport* report) {
     report->error = f[1];
     return true;
   }
-  if (f.size() == 2 && f[0] == "M") {
-    return ToI64(f[1], &report->max_rss_kb);
+  if (f.size() == 3 && f[0] == "M") {
+    return ToI64(f[1], &report->max_rss_kb) &&
+           ToI64(f[2], &report->max_anon_rss_kb);
   }
   if (f.size() == 12 && f[0] == "R") {
     BenchResult r;
@@ -262,8 +264,20 @@ void PrintComparison(const std::vector<EngineReport>& reports,
   PrintRow(out, "", header, kWidth);
   PrintRow(out, "peakRSS MiB", cells, kWidth);
   cells.clear();
+  for (const EngineReport& r : reports) {
+    cells.push_back(r.max_anon_rss_kb < 0
+                        ? "?"
+                        : Printf("%.1f", r.max_anon_rss_kb / 1024.0));
+  }
+  PrintRow(out, "anonRSS MiB", cells, kWidth);
+  cells.clear();
   for (const EngineReport& r : reports) cells.push_back(r.version);
   PrintRow(out, "version", cells, kWidth);
+  std::fprintf(out,
+               "(peakRSS: getrusage ru_maxrss of the engine's own process; it "
+               "counts mmap-ed\n file pages too, e.g. LevelDB's table files. "
+               "anonRSS: the largest RssAnon\n seen at the end of a "
+               "benchmark.)\n");
   for (const EngineReport& r : reports) {
     if (!r.error.empty()) {
       std::fprintf(out, "%s: ERROR %s\n", r.engine.c_str(), r.error.c_str());

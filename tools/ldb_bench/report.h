@@ -37,13 +37,16 @@ struct EngineReport {
   std::string version;
   std::vector<BenchResult> results;
   int64_t max_rss_kb = -1;  // -1: unknown (child died early)
-  std::string error;        // open failure, crash, ...
+  // The largest anonymous (heap, not file-backed) RSS seen at the end of a
+  // benchmark; LevelDB's peak RSS also counts its mmap-ed table files.
+  int64_t max_anon_rss_kb = -1;
+  std::string error;  // open failure, crash, ...
 };
 
 // Wire lines (each ends with '\n'; fields are tab-separated).
 std::string EncodeVersion(const std::string& version);
 std::string EncodeResult(const BenchResult& result);
-std::string EncodeRss(int64_t max_rss_kb);
+std::string EncodeRss(int64_t max_rss_kb, int64_t max_anon_rss_kb);
 std::string EncodeError(const std::string& message);
 // Applies one line (without the '\n') to *report; false if malformed.
 bool DecodeLine(const std::string& line, EngineReport* report);

@@ -388,6 +388,19 @@ class Runner {
   const bool keys_tracked_;
 };
 
+// RssAnon of /proc/self/status in KiB, or -1.
+int64_t AnonRssKb() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  long long kb = -1;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    if (std::sscanf(line, "RssAnon: %lld kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb;
+}
+
 int64_t PeakRssKb() {
   struct rusage usage {};
   if (getrusage(RUSAGE_SELF, &usage) != 0) return -1;
@@ -415,6 +428,7 @@ int RunEngine(const BenchFlags& flags, const EngineFactory& factory,
               const std::string& path,
               const std::function<void(const std::string&)>& emit) {
   std::unique_ptr<Engine> engine = factory.create();
+  int64_t max_anon_kb = AnonRssKb();
   emit(EncodeVersion(engine->Version()));
   Runner runner(flags, engine.get(), path);
   EngineStatus s = runner.Open();
@@ -423,7 +437,7 @@ int RunEngine(const BenchFlags& flags, const EngineFactory& factory,
     std::printf("%-8s ERROR %s\n", factory.name, message.c_str());
     std::fflush(stdout);
     emit(EncodeError(message));
-    emit(EncodeRss(PeakRssKb()));
+    emit(EncodeRss(PeakRssKb(), max_anon_kb));
     return 1;
   }
 
@@ -433,6 +447,7 @@ int RunEngine(const BenchFlags& flags, const EngineFactory& factory,
     const BenchmarkSpec* spec = FindSpec(flags.benchmarks[i]);
     if (spec == nullptr) continue;  // main validated the names
     const BenchResult result = runner.Run(*spec, static_cast<int>(i), &hist);
+    max_anon_kb = std::max(max_anon_kb, AnonRssKb());
     std::fputs(FormatResultLine(factory.name, result).c_str(), stdout);
     if (flags.histogram && result.outcome == BenchResult::Outcome::kOk) {
       std::printf("Microseconds per call:\n%s\n", hist.ToString().c_str());
@@ -455,7 +470,7 @@ int RunEngine(const BenchFlags& flags, const EngineFactory& factory,
     emit(EncodeError("closing: " + s.ToString()));
     exit_code = 1;
   }
-  emit(EncodeRss(PeakRssKb()));
+  emit(EncodeRss(PeakRssKb(), max_anon_kb));
   if (!flags.keep && !flags.use_existing_db) {
     s = runner.RemoveDb();
     if (!s.ok()) {
