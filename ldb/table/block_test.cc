@@ -189,12 +189,12 @@ TEST(BlockTest, SizeEstimateAndReset) {
 TEST(BlockTest, MalformedRestartArray) {
   const Comparator* cmp = BytewiseComparator();
   std::vector<std::string> bad;
-  bad.emplace_back("");         // shorter than the count
-  bad.emplace_back("abc");      // shorter than the count
-  std::string zero;             // zero restart points
+  bad.emplace_back("");     // shorter than the count
+  bad.emplace_back("abc");  // shorter than the count
+  std::string zero;         // zero restart points
   PutFixed32(&zero, 0);
   bad.push_back(zero);
-  std::string huge = "xxxx";    // more restart points than fit
+  std::string huge = "xxxx";  // more restart points than fit
   PutFixed32(&huge, 1000);
   bad.push_back(huge);
   for (const std::string& bytes : bad) {
@@ -299,7 +299,8 @@ TEST(BlockTest, DamagedBlocksNeverCrash) {
         case 0: {  // flip a few bytes
           const int flips = 1 + static_cast<int>(rnd.Uniform(4));
           for (int f = 0; f < flips; ++f) {
-            bad[rnd.Uniform(bad.size())] ^= static_cast<char>(1 + rnd.Uniform(255));
+            bad[rnd.Uniform(bad.size())] ^=
+                static_cast<char>(1 + rnd.Uniform(255));
           }
           break;
         }
@@ -308,8 +309,8 @@ TEST(BlockTest, DamagedBlocksNeverCrash) {
           break;
         default:  // damage the restart array only
           for (int f = 0; f < 3; ++f) {
-            bad[bad.size() - 1 - rnd.Uniform(std::min<size_t>(
-                                      bad.size(), 4 * 10))] =
+            bad[bad.size() - 1 -
+                rnd.Uniform(std::min<size_t>(bad.size(), 4 * 10))] =
                 static_cast<char>(rnd.Uniform(256));
           }
           break;

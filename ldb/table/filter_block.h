@@ -45,11 +45,11 @@ class FilterBlockBuilder {
   void GenerateFilter();
 
   const FilterPolicy* const policy_;
-  std::string keys_;                 // all pending keys, concatenated
-  std::vector<size_t> key_starts_;   // where each pending key starts in keys_
-  std::string result_;               // filters built so far
+  std::string keys_;                // all pending keys, concatenated
+  std::vector<size_t> key_starts_;  // where each pending key starts in keys_
+  std::string result_;              // filters built so far
   std::vector<uint32_t> filter_offsets_;
-  std::vector<Slice> tmp_keys_;      // scratch for GenerateFilter
+  std::vector<Slice> tmp_keys_;  // scratch for GenerateFilter
 };
 
 // Answers filter queries over a filter block. Damaged contents never cause

@@ -47,7 +47,8 @@ class BlockHandle {
 // Thread-compatible value type.
 class Footer {
  public:
-  static constexpr size_t kEncodedLength = 2 * BlockHandle::kMaxEncodedLength + 8;
+  static constexpr size_t kEncodedLength =
+      2 * BlockHandle::kMaxEncodedLength + 8;
 
   Footer() = default;
 

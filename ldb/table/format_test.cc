@@ -1,7 +1,6 @@
 #include "table/format.h"
 
 #include <gtest/gtest.h>
-
 #include <snappy.h>
 
 #include <cstdint>
@@ -17,8 +16,8 @@ namespace {
 using table_test::StringSource;
 
 TEST(FormatTest, BlockHandleRoundTrip) {
-  const uint64_t values[] = {0, 1, 127, 128, 1u << 20, (1ull << 32) + 7,
-                             UINT64_MAX - 1, UINT64_MAX};
+  const uint64_t values[] = {
+      0, 1, 127, 128, 1u << 20, (1ull << 32) + 7, UINT64_MAX - 1, UINT64_MAX};
   for (uint64_t offset : values) {
     for (uint64_t size : values) {
       std::string encoded;
@@ -126,13 +125,13 @@ TEST(FormatTest, ReadBlockPlainAndSnappy) {
   StringSource source(file);
   for (bool verify : {false, true}) {
     BlockContents contents;
-    ASSERT_TRUE(ReadBlock(&source, file.size(), Verify(verify), h1, &contents)
-                    .ok());
+    ASSERT_TRUE(
+        ReadBlock(&source, file.size(), Verify(verify), h1, &contents).ok());
     EXPECT_EQ(plain, contents.data.ToString());
     EXPECT_TRUE(contents.heap_allocated);
     EXPECT_TRUE(contents.cachable);
-    ASSERT_TRUE(ReadBlock(&source, file.size(), Verify(verify), h2, &contents)
-                    .ok());
+    ASSERT_TRUE(
+        ReadBlock(&source, file.size(), Verify(verify), h2, &contents).ok());
     EXPECT_EQ(raw, contents.data.ToString());
   }
 }
@@ -148,7 +147,8 @@ TEST(FormatTest, ReadBlockChecksumMismatch) {
   EXPECT_NE(std::string::npos, s.ToString().find("checksum"));
   // Without verification the damage goes unnoticed at this level (the Table
   // always verifies).
-  EXPECT_TRUE(ReadBlock(&source, file.size(), Verify(false), h, &contents).ok());
+  EXPECT_TRUE(
+      ReadBlock(&source, file.size(), Verify(false), h, &contents).ok());
 }
 
 TEST(FormatTest, ReadBlockUnknownType) {
@@ -156,8 +156,8 @@ TEST(FormatTest, ReadBlockUnknownType) {
   const BlockHandle h = AppendBlock(&file, "data", 7);
   StringSource source(file);
   BlockContents contents;
-  EXPECT_TRUE(
-      ReadBlock(&source, file.size(), Verify(true), h, &contents).IsCorruption());
+  EXPECT_TRUE(ReadBlock(&source, file.size(), Verify(true), h, &contents)
+                  .IsCorruption());
 }
 
 TEST(FormatTest, ReadBlockBadSnappy) {
@@ -198,14 +198,14 @@ TEST(FormatTest, ReadBlockOutOfBounds) {
   };
   for (const BlockHandle& h : bad) {
     BlockContents contents;
-    EXPECT_TRUE(ReadBlock(&source, size, Verify(true), h, &contents)
-                    .IsCorruption())
+    EXPECT_TRUE(
+        ReadBlock(&source, size, Verify(true), h, &contents).IsCorruption())
         << h.offset() << " " << h.size();
   }
   // The file is shorter than the caller believes: a short read.
   BlockContents contents;
-  EXPECT_TRUE(ReadBlock(&source, size + 100, Verify(false),
-                        BlockHandle(50, 20), &contents)
+  EXPECT_TRUE(ReadBlock(&source, size + 100, Verify(false), BlockHandle(50, 20),
+                        &contents)
                   .IsCorruption());
 }
 

@@ -43,8 +43,9 @@ Entries Model(const std::vector<Entries>& children) {
   for (const Entries& child : children) {
     all.insert(all.end(), child.begin(), child.end());
   }
-  std::stable_sort(all.begin(), all.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first;
+  });
   return all;
 }
 
@@ -67,8 +68,7 @@ void ExpectAt(const Iterator& iter, const Entries& model, size_t pos) {
 }
 
 TEST(MergerTest, NoChildren) {
-  std::unique_ptr<Iterator> iter =
-      NewMergingIterator(BytewiseComparator(), {});
+  std::unique_ptr<Iterator> iter = NewMergingIterator(BytewiseComparator(), {});
   iter->SeekToFirst();
   EXPECT_FALSE(iter->Valid());
   iter->SeekToLast();
@@ -192,8 +192,8 @@ TEST(MergerTest, DirectionSwitchInsideRunOfEqualKeys) {
 
 TEST(MergerTest, ChildErrorStopsTheMerge) {
   std::vector<std::unique_ptr<Iterator>> children;
-  children.push_back(std::make_unique<VectorIterator>(
-      Entries{{"a", "1"}, {"c", "3"}}));
+  children.push_back(
+      std::make_unique<VectorIterator>(Entries{{"a", "1"}, {"c", "3"}}));
   children.push_back(std::make_unique<VectorIterator>(
       Entries{{"b", "2"}}, Status::Corruption("child broke")));
   std::unique_ptr<Iterator> iter =

@@ -129,7 +129,8 @@ std::unique_ptr<Iterator> Table::Rep::BlockReader(
   }
   const Block* block = static_cast<const Block*>(cache->Value(cache_handle));
   std::unique_ptr<Iterator> iter = block->NewIterator(options.comparator);
-  iter->RegisterCleanup([cache, cache_handle] { cache->Release(cache_handle); });
+  iter->RegisterCleanup(
+      [cache, cache_handle] { cache->Release(cache_handle); });
   return iter;
 }
 
@@ -183,8 +184,7 @@ Status Table::Open(const Options& options, const RandomAccessFile* file,
   return Status::OK();
 }
 
-std::unique_ptr<Iterator> Table::NewIterator(
-    const ReadOptions& options) const {
+std::unique_ptr<Iterator> Table::NewIterator(const ReadOptions& options) const {
   const Rep* rep = rep_.get();
   return NewTwoLevelIterator(
       rep->index_block->NewIterator(rep->options.comparator),
@@ -194,10 +194,9 @@ std::unique_ptr<Iterator> Table::NewIterator(
       options);
 }
 
-Status Table::InternalGet(
-    const ReadOptions& options, const Slice& k,
-    const std::function<void(const Slice&, const Slice&)>& handle_result)
-    const {
+Status Table::InternalGet(const ReadOptions& options, const Slice& k,
+                          const std::function<void(const Slice&, const Slice&)>&
+                              handle_result) const {
   const Rep* rep = rep_.get();
   std::unique_ptr<Iterator> index_iter =
       rep->index_block->NewIterator(rep->options.comparator);

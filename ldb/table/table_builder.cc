@@ -154,8 +154,7 @@ Status TableBuilder::Finish() {
 
   // Filter block: stored uncompressed (filters do not compress).
   if (r->status.ok() && r->filter_block != nullptr) {
-    r->WriteRawBlock(r->filter_block->Finish(), kNoCompression,
-                     &filter_handle);
+    r->WriteRawBlock(r->filter_block->Finish(), kNoCompression, &filter_handle);
   }
 
   // Metaindex block: "filter.<policy name>" -> filter handle.

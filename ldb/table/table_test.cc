@@ -59,11 +59,11 @@ std::optional<std::pair<std::string, std::string>> Get(
     Status* status) {
   std::optional<std::pair<std::string, std::string>> result;
   int calls = 0;
-  *status = table.InternalGet(options, target,
-                              [&](const Slice& k, const Slice& v) {
-                                ++calls;
-                                result.emplace(k.ToString(), v.ToString());
-                              });
+  *status =
+      table.InternalGet(options, target, [&](const Slice& k, const Slice& v) {
+        ++calls;
+        result.emplace(k.ToString(), v.ToString());
+      });
   EXPECT_LE(calls, 1);
   return result;
 }
@@ -260,7 +260,8 @@ TEST(TableTest, CompressionShrinksCompressibleData) {
   Random rnd(3);
   Model model;
   for (int i = 0; i < 500; ++i) {
-    model[RandomKey(&rnd, 16)] = std::string(200, static_cast<char>('a' + i % 26));
+    model[RandomKey(&rnd, 16)] =
+        std::string(200, static_cast<char>('a' + i % 26));
   }
   Options plain;
   plain.compression = kNoCompression;
@@ -280,7 +281,8 @@ TEST(TableTest, IncompressibleBlocksStayUncompressed) {
   Model model;
   for (int i = 0; i < 200; ++i) {
     std::string value;
-    for (int j = 0; j < 100; ++j) value.push_back(static_cast<char>(rnd.Next()));
+    for (int j = 0; j < 100; ++j)
+      value.push_back(static_cast<char>(rnd.Next()));
     model[RandomKey(&rnd, 16)] = value;
   }
   Options plain;
@@ -405,13 +407,15 @@ TEST(TableTest, ApproximateOffsets) {
   const int sizes[] = {10, 10, 10000, 200000, 300000, 6, 100000};
   for (int i = 0; i < 7; ++i) {
     std::string value;
-    for (int j = 0; j < sizes[i]; ++j) value.push_back(static_cast<char>(rnd.Next()));
+    for (int j = 0; j < sizes[i]; ++j)
+      value.push_back(static_cast<char>(rnd.Next()));
     builder.Add(Numbered("k0", i + 1), value);
   }
   ASSERT_TRUE(builder.Finish().ok());
   StringSource source(sink.contents());
   std::unique_ptr<Table> table;
-  ASSERT_TRUE(Table::Open(options, &source, sink.contents().size(), &table).ok());
+  ASSERT_TRUE(
+      Table::Open(options, &source, sink.contents().size(), &table).ok());
   auto between = [&](const char* key, uint64_t low, uint64_t high) {
     const uint64_t offset = table->ApproximateOffsetOf(key);
     EXPECT_GE(offset, low) << key;
@@ -502,7 +506,8 @@ TEST(TableTest, FlippedBytesNeverGiveWrongData) {
   std::unique_ptr<Cache> cache = NewLRUCache(1 << 20);
   for (int variant = 0; variant < 4; ++variant) {
     Options options;
-    options.compression = variant % 2 == 0 ? kNoCompression : kSnappyCompression;
+    options.compression =
+        variant % 2 == 0 ? kNoCompression : kSnappyCompression;
     options.filter_policy = variant / 2 == 1 ? bloom.get() : nullptr;
     options.block_size = 256;
     Random rnd(1000 + variant);

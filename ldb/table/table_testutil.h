@@ -111,7 +111,7 @@ class VectorIterator : public Iterator {
 // A key of up to max_len bytes over a small alphabet including 0x00 and
 // 0xff, so that keys share prefixes and hit byte-order edge cases.
 inline std::string RandomKey(Random* rnd, int max_len) {
-  static constexpr char kAlphabet[] = {'\0', '\x01', 'a', 'b',
+  static constexpr char kAlphabet[] = {'\0', '\x01', 'a',    'b',
                                        'c',  'z',    '\xfe', '\xff'};
   const int len = static_cast<int>(rnd->Uniform(max_len + 1));
   std::string key;

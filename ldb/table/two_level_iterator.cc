@@ -149,8 +149,8 @@ class TwoLevelIterator : public Iterator {
 std::unique_ptr<Iterator> NewTwoLevelIterator(
     std::unique_ptr<Iterator> index_iter, BlockFunction block_function,
     const ReadOptions& options) {
-  return std::make_unique<TwoLevelIterator>(
-      std::move(index_iter), std::move(block_function), options);
+  return std::make_unique<TwoLevelIterator>(std::move(index_iter),
+                                            std::move(block_function), options);
 }
 
 }  // namespace ldb

@@ -26,7 +26,8 @@ class TwoLevelTest : public testing::Test {
     }
     return NewTwoLevelIterator(
         std::make_unique<VectorIterator>(index),
-        [this](const ReadOptions&, const Slice& value) -> std::unique_ptr<Iterator> {
+        [this](const ReadOptions&,
+               const Slice& value) -> std::unique_ptr<Iterator> {
           ++opened_;
           const size_t n = std::stoul(value.ToString());
           if (bad_.count(n) > 0) {
