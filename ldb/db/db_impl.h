@@ -78,13 +78,21 @@ class DBImpl : public DB {
   struct CompactionState;
   struct Writer;
 
-  // A CompactRange request for one level, served by the background thread.
+  // A CompactRange (or CompactRangeSelfLevel) request for one level,
+  // served step by step by the background thread.
   struct ManualCompaction {
     int level = 0;
     bool done = false;
     const InternalKey* begin = nullptr;  // null means before every key
     const InternalKey* end = nullptr;    // null means after every key
     InternalKey tmp_storage;             // where a partial run stopped
+    // CompactRangeSelfLevel: output stays in `level` (level 0: level 1);
+    // above level 0 only files numbered below limit_filenumber.
+    bool self_level = false;
+    uint64_t limit_filenumber = 0;
+    Status status;                   // first error of a self-level run
+    SelfLevelCompactionStats stats;  // accumulated by self-level steps
+    uint64_t whole_file_bytes = 0;   // bytes of files dropped unread
   };
 
   // Compaction work per output level, for "ldb.stats".
@@ -141,6 +149,13 @@ class DBImpl : public DB {
   void MaybeScheduleCompaction() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void BackgroundCall() LOCKS_EXCLUDED(mutex_);
   void BackgroundCompaction() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // One step of a CompactRangeSelfLevel request.
+  void BackgroundSelfLevelCompaction(ManualCompaction* m)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Queues *manual and waits until the background thread finished it (or
+  // the DB shuts down or fails).
+  void RunManualCompaction(ManualCompaction* manual)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Flushes imm_ and installs the result.
   void CompactMemTable() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Writes mem to level-0 table(s) (or deeper, when base is given, see

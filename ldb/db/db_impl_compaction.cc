@@ -105,6 +105,12 @@ void DBImpl::BackgroundCompaction() {
     return;
   }
 
+  if (manual_compaction_ != nullptr && manual_compaction_->self_level) {
+    BackgroundSelfLevelCompaction(manual_compaction_);
+    manual_compaction_ = nullptr;
+    return;
+  }
+
   std::unique_ptr<Compaction> c;
   const bool is_manual = manual_compaction_ != nullptr;
   InternalKey manual_end;
@@ -317,10 +323,15 @@ void DBImpl::TEST_CompactRange(int level, const Slice* begin,
   }
 
   MutexLock l(&mutex_);
-  while (!manual.done && !shutting_down_.load(std::memory_order_acquire) &&
+  RunManualCompaction(&manual);
+}
+
+void DBImpl::RunManualCompaction(ManualCompaction* manual) {
+  mutex_.AssertHeld();
+  while (!manual->done && !shutting_down_.load(std::memory_order_acquire) &&
          bg_error_.ok()) {
     if (manual_compaction_ == nullptr) {  // idle: queue ours
-      manual_compaction_ = &manual;
+      manual_compaction_ = manual;
       MaybeScheduleCompaction();
     } else {  // ours or someone else's is running
       background_work_finished_signal_.Wait();
@@ -331,15 +342,131 @@ void DBImpl::TEST_CompactRange(int level, const Slice* begin,
   while (background_compaction_scheduled_) {
     background_work_finished_signal_.Wait();
   }
-  if (manual_compaction_ == &manual) manual_compaction_ = nullptr;
+  if (manual_compaction_ == manual) manual_compaction_ = nullptr;
 }
 
-Status DBImpl::CompactRangeSelfLevel(uint64_t /*limit_filenumber*/,
-                                     const Slice* /*begin*/,
-                                     const Slice* /*end*/,
+Status DBImpl::CompactRangeSelfLevel(uint64_t limit_filenumber,
+                                     const Slice* begin, const Slice* end,
                                      SelfLevelCompactionStats* stats) {
-  if (stats != nullptr) *stats = SelfLevelCompactionStats();
-  return Status::NotSupported("CompactRangeSelfLevel: not implemented yet");
+  InternalKey begin_storage;
+  InternalKey end_storage;
+  if (begin != nullptr) {
+    begin_storage = InternalKey(*begin, kMaxSequenceNumber, kValueTypeForSeek);
+  }
+  if (end != nullptr) {
+    // [begin, end): the smallest internal key of `end`; files starting at
+    // `end` are skipped by PickSelfLevelCompaction.
+    end_storage = InternalKey(*end, kMaxSequenceNumber, kValueTypeForSeek);
+  }
+
+  MutexLock l(&mutex_);
+  // Files written from now on (including this call's outputs) are never
+  // picked above level 0.
+  const uint64_t limit =
+      std::min(limit_filenumber, versions_->NextFileNumber());
+  Log(options_.info_log, "CompactRangeSelfLevel below #%" PRIu64 " started",
+      limit);
+  SelfLevelCompactionStats total;
+  uint64_t whole_file_bytes = 0;
+  Status s;
+  for (int level = 0; level < config::kNumLevels && s.ok(); ++level) {
+    ManualCompaction manual;
+    manual.level = level;
+    manual.self_level = true;
+    manual.limit_filenumber = limit;
+    manual.begin = begin != nullptr ? &begin_storage : nullptr;
+    manual.end = end != nullptr ? &end_storage : nullptr;
+    RunManualCompaction(&manual);
+    s = manual.status;
+    if (s.ok() && !bg_error_.ok()) s = bg_error_;
+    if (s.ok() && !manual.done) {
+      s = Status::IOError("CompactRangeSelfLevel: the DB is shutting down");
+    }
+    total.files_compacted += manual.stats.files_compacted;
+    total.files_dropped_whole += manual.stats.files_dropped_whole;
+    total.bytes_read += manual.stats.bytes_read;
+    total.bytes_written += manual.stats.bytes_written;
+    whole_file_bytes += manual.whole_file_bytes;
+  }
+  const uint64_t gone = total.bytes_read + whole_file_bytes;
+  total.bytes_dropped = gone > total.bytes_written ? gone - total.bytes_written
+                                                   : 0;
+  Log(options_.info_log,
+      "CompactRangeSelfLevel: %" PRIu64 " files compacted, %" PRIu64
+      " dropped whole, %" PRIu64 " bytes read, %" PRIu64 " written, %" PRIu64
+      " dropped: %s",
+      total.files_compacted, total.files_dropped_whole, total.bytes_read,
+      total.bytes_written, total.bytes_dropped, s.ToString().c_str());
+  if (stats != nullptr) *stats = total;
+  return s;
+}
+
+void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
+  mutex_.AssertHeld();
+  std::unique_ptr<Compaction> c = versions_->PickSelfLevelCompaction(
+      m->level, m->limit_filenumber, m->begin, m->end);
+  if (c == nullptr) {
+    m->done = true;
+    return;
+  }
+
+  // Where this step ends in the level, to continue after it.
+  InternalKey step_end;
+  bool has_step_end = false;
+  auto extend = [&](const FileMetaData* f) {
+    if (!has_step_end || internal_comparator_.Compare(f->largest, step_end) > 0) {
+      step_end = f->largest;
+      has_step_end = true;
+    }
+  };
+  for (const FileMetaData* f : c->inputs(0)) extend(f);
+  for (const FileMetaData* f : c->dropped_whole()) extend(f);
+
+  const uint64_t bytes_read =
+      static_cast<uint64_t>(TotalFileSize(c->inputs(0)) +
+                            TotalFileSize(c->inputs(1)));
+  const uint64_t whole_bytes =
+      static_cast<uint64_t>(TotalFileSize(c->dropped_whole()));
+  const int files_read = c->num_input_files(0) + c->num_input_files(1);
+  uint64_t bytes_written = 0;
+
+  Status status;
+  if (files_read == 0) {
+    // Everything picked was reclaimed whole: only the MANIFEST changes.
+    c->AddInputDeletions(c->edit());
+    status = versions_->LogAndApply(c->edit(), &mutex_);
+  } else {
+    CompactionState compact(c.get());
+    status = DoCompactionWork(&compact);
+    bytes_written = compact.total_bytes;
+    CleanupCompaction(&compact);
+  }
+  if (!status.ok()) RecordBackgroundError(status);
+  c->ReleaseInputs();
+  RemoveObsoleteFiles();
+  Log(options_.info_log,
+      "Self-level step at level-%d: %d files read, %zu dropped whole: %s",
+      m->level, files_read, c->dropped_whole().size(),
+      status.ToString().c_str());
+
+  if (!status.ok()) {
+    m->status = status;
+    m->done = true;
+    return;
+  }
+  m->stats.files_compacted += static_cast<uint64_t>(files_read);
+  m->stats.files_dropped_whole += c->dropped_whole().size();
+  m->stats.bytes_read += bytes_read;
+  m->stats.bytes_written += bytes_written;
+  m->whole_file_bytes += whole_bytes;
+  if (m->level == 0) {
+    // One pass: it took every overlapping level-0 file. (Flushes arriving
+    // meanwhile hold newer data; chasing them could go on forever.)
+    m->done = true;
+  } else {
+    m->tmp_storage = step_end;
+    m->begin = &m->tmp_storage;
+  }
 }
 
 // ---------------------------------------------------------------- Compaction
@@ -401,7 +528,7 @@ bool DBImpl::ShouldCutOutputBefore(CompactionState* compact,
   }
   // The Tair hook: outputs of level >= 1 (all compaction outputs) do not
   // straddle e.g. buckets.
-  const int output_level = compact->compaction->level() + 1;
+  const int output_level = compact->compaction->output_level();
   if (output_level >= 1 &&
       user_comparator()->ShouldStopBefore(
           Slice(compact->output_first_user_key), user_key)) {
@@ -478,11 +605,11 @@ Status DBImpl::InstallCompactionResults(CompactionState* compact) {
   mutex_.AssertHeld();
   Compaction* c = compact->compaction;
   Log(options_.info_log,
-      "Compacted %d@%d + %d@%d files => %" PRIu64 " bytes",
+      "Compacted %d@%d + %d@%d files => %" PRIu64 " bytes to level-%d",
       c->num_input_files(0), c->level(), c->num_input_files(1),
-      c->level() + 1, compact->total_bytes);
+      c->level() + 1, compact->total_bytes, c->output_level());
   c->AddInputDeletions(c->edit());
-  const int output_level = c->level() + 1;
+  const int output_level = c->output_level();
   for (const CompactionState::Output& out : compact->outputs) {
     c->edit()->AddFile(output_level, out.number, out.file_size, out.smallest,
                        out.largest, out.max_sequence);
@@ -600,7 +727,7 @@ Status DBImpl::DoCompactionWork(CompactionState* compact) {
   stats.count = 1;
 
   mutex_.Lock();
-  stats_[c->level() + 1].Add(stats);
+  stats_[c->output_level()].Add(stats);
 
   if (status.ok()) status = InstallCompactionResults(compact);
   Log(options_.info_log, "Compacted to %s: %s, %" PRIu64 " entries dropped",

@@ -453,9 +453,119 @@ TEST_P(DBImplSmokeTest, ApproximateSizes) {
   EXPECT_EQ(0u, sizes[1]);
 }
 
-TEST_P(DBImplSmokeTest, CompactRangeSelfLevelNotYet) {
+// Bucket 'b' is reclaimed: ShouldDropRange says so for files inside it.
+class ReclaimingBucketComparator final : public Comparator {
+ public:
+  int Compare(const Slice& a, const Slice& b) const override {
+    return BytewiseComparator()->Compare(a, b);
+  }
+  const char* Name() const override { return "test.BucketComparator"; }
+  void FindShortestSeparator(std::string* start,
+                             const Slice& limit) const override {
+    BytewiseComparator()->FindShortestSeparator(start, limit);
+  }
+  void FindShortSuccessor(std::string* key) const override {
+    BytewiseComparator()->FindShortSuccessor(key);
+  }
+  bool ShouldStopBefore(const Slice& start_user_key,
+                        const Slice& user_key) const override {
+    return start_user_key.empty() || user_key.empty() ||
+           start_user_key[0] != user_key[0];
+  }
+  bool ShouldDropRange(const Slice& smallest, const Slice& largest,
+                       SequenceNumber /*max_seq*/) const override {
+    return reclaim_b && !smallest.empty() && !largest.empty() &&
+           smallest[0] == 'b' && largest[0] == 'b';
+  }
+  bool reclaim_b = false;
+};
+
+// Fills buckets a..e over several levels: two overlapping rounds pushed down
+// by CompactRange, then two more flushes (the first may go to level 1, the
+// second overlaps it and stays in level 0). The last round is 3.
+void FillBuckets(DB* db, int per_bucket) {
+  for (int round = 0; round < 4; ++round) {
+    for (char bucket = 'a'; bucket <= 'e'; ++bucket) {
+      for (int i = 0; i < per_bucket; ++i) {
+        ASSERT_TRUE(db->Put(WriteOptions(), std::string(1, bucket) + Key(i),
+                            Value(i, round))
+                        .ok());
+      }
+    }
+    ASSERT_TRUE(static_cast<DBImpl*>(db)->TEST_CompactMemTable().ok());
+    if (round == 1) db->CompactRange(nullptr, nullptr);
+  }
+}
+
+int DeepestLevelWithFiles(DB* db) {
+  int deepest = -1;
+  for (int level = 0; level < config::kNumLevels; ++level) {
+    if (FilesAtLevel(db, level) > 0) deepest = level;
+  }
+  return deepest;
+}
+
+TEST_P(DBImplSmokeTest, CompactRangeSelfLevelKeepsDataInPlace) {
+  ReclaimingBucketComparator cmp;
+  options_.comparator = &cmp;
+  options_.write_buffer_size = 64 << 10;
   Reopen();
-  EXPECT_TRUE(db_->CompactRangeSelfLevel(10, nullptr, nullptr).IsNotSupported());
+  FillBuckets(db_.get(), 40);
+  ASSERT_GT(FilesAtLevel(db_.get(), 0), 0);
+  const int deepest = DeepestLevelWithFiles(db_.get());
+  ASSERT_GE(deepest, 1);
+
+  SelfLevelCompactionStats stats;
+  const uint64_t limit =
+      std::stoull(Property(db_.get(), "ldb.largest-filenumber")) + 1;
+  ASSERT_TRUE(db_->CompactRangeSelfLevel(limit, nullptr, nullptr, &stats).ok());
+  EXPECT_EQ(0, FilesAtLevel(db_.get(), 0));  // level 0 went to level 1
+  EXPECT_EQ(deepest, DeepestLevelWithFiles(db_.get()))
+      << "nothing may be pushed deeper";
+  EXPECT_GT(stats.files_compacted, 0u);
+  EXPECT_GT(stats.bytes_read, 0u);
+  EXPECT_GT(stats.bytes_written, 0u);
+  EXPECT_EQ(0u, stats.files_dropped_whole);
+  for (char bucket = 'a'; bucket <= 'e'; ++bucket) {
+    for (int i = 0; i < 40; i += 7) {
+      ASSERT_EQ(Value(i, 3), Get(db_.get(), std::string(1, bucket) + Key(i)));
+    }
+  }
+
+  // A limit of 0 leaves every level >= 1 alone; level 0 is empty now.
+  ASSERT_TRUE(db_->CompactRangeSelfLevel(0, nullptr, nullptr, &stats).ok());
+  EXPECT_EQ(0u, stats.files_compacted);
+  EXPECT_EQ(0u, stats.bytes_written);
+
+  Reopen();
+  EXPECT_EQ(Value(3, 3), Get(db_.get(), "c" + Key(3)));
+}
+
+TEST_P(DBImplSmokeTest, CompactRangeSelfLevelDropsReclaimedFilesUnread) {
+  ReclaimingBucketComparator cmp;
+  options_.comparator = &cmp;
+  options_.write_buffer_size = 64 << 10;
+  Reopen();
+  FillBuckets(db_.get(), 40);
+  db_->CompactRange(nullptr, nullptr);  // per-bucket files below level 0
+
+  cmp.reclaim_b = true;
+  SelfLevelCompactionStats stats;
+  const Slice begin("b");
+  const Slice end("c");
+  const uint64_t limit =
+      std::stoull(Property(db_.get(), "ldb.largest-filenumber")) + 1;
+  ASSERT_TRUE(db_->CompactRangeSelfLevel(limit, &begin, &end, &stats).ok());
+  EXPECT_GT(stats.files_dropped_whole, 0u);
+  EXPECT_EQ(0u, stats.files_compacted);  // [b, c) holds only bucket b files
+  EXPECT_GT(stats.bytes_dropped, 0u);
+  EXPECT_EQ("NOT_FOUND", Get(db_.get(), "b" + Key(1)));
+  // Other buckets are untouched.
+  EXPECT_EQ(Value(1, 3), Get(db_.get(), "a" + Key(1)));
+  EXPECT_EQ(Value(1, 3), Get(db_.get(), "c" + Key(1)));
+  for (const FileRange& f : ListFiles(db_.get())) {
+    EXPECT_NE('b', f.smallest[0]) << f.smallest << " .. " << f.largest;
+  }
 }
 
 TEST_P(DBImplSmokeTest, DestroyDBRemovesEverything) {

@@ -223,6 +223,19 @@ class VersionSet {
   std::unique_ptr<Compaction> CompactRange(int level, const InternalKey* begin,
                                            const InternalKey* end);
 
+  // One step of CompactRangeSelfLevel at `level` over [begin, end) (null =
+  // unbounded), or nullptr when nothing is left to do:
+  //  - level 0: every level-0 file overlapping the range (whatever its
+  //    number) plus the overlapping level-1 files, output to level 1;
+  //  - level >= 1: the first file overlapping the range whose number is
+  //    below limit_filenumber, output to the same level (files of one level
+  //    never share a user key, so each can be rewritten on its own).
+  // Inputs for which the user comparator's ShouldDropRange holds are moved
+  // to the compaction's dropped-whole list: deleted without being read.
+  std::unique_ptr<Compaction> PickSelfLevelCompaction(
+      int level, uint64_t limit_filenumber, const InternalKey* begin,
+      const InternalKey* end);
+
   // Largest number of bytes of level L+1 any file of level L overlaps
   // (tests).
   int64_t MaxNextLevelOverlappingBytes();
@@ -313,8 +326,12 @@ class Compaction {
   Compaction(const Compaction&) = delete;
   Compaction& operator=(const Compaction&) = delete;
 
-  // The level being compacted; outputs go to level() + 1.
+  // The level being compacted.
   int level() const { return level_; }
+  // Where the outputs go: level() + 1, or for a self-level compaction
+  // level() itself (1 when level() is 0).
+  int output_level() const { return output_level_; }
+  bool is_self_level() const { return self_level_; }
 
   // The edit that installs the result (inputs deleted, outputs added).
   VersionEdit* edit() { return &edit_; }
@@ -331,15 +348,21 @@ class Compaction {
   // Outputs are cut at this size.
   uint64_t MaxOutputFileSize() const { return max_output_file_size_; }
 
+  // Input files deleted without being read (ShouldDropRange); they are not
+  // among inputs(0) / inputs(1).
+  const std::vector<FileMetaData*>& dropped_whole() const {
+    return dropped_whole_;
+  }
+
   // True when the single input file can simply move down a level.
   bool IsTrivialMove() const;
 
-  // Adds the deletion of every input file to *edit.
+  // Adds the deletion of every input file (and dropped-whole file) to *edit.
   void AddInputDeletions(VersionEdit* edit);
 
-  // True when no level deeper than level() + 1 holds user_key, so a
-  // tombstone for it written to level() + 1 shadows nothing. Calls must come
-  // in increasing user-key order.
+  // True when no level deeper than output_level() holds user_key, so a
+  // tombstone for it written to output_level() shadows nothing. Calls must
+  // come in increasing user-key order.
   bool IsBaseLevelForKey(const Slice& user_key);
 
   // True when the output file should be closed before internal_key because
@@ -357,14 +380,21 @@ class Compaction {
   friend class VersionSet;
 
   Compaction(const Options* options, int level);
+  Compaction(const Options* options, int level, int output_level,
+             bool self_level);
 
   const int level_;
+  const int output_level_;
+  const bool self_level_;
   const uint64_t max_output_file_size_;
   const int64_t max_grandparent_overlap_bytes_;
   Version* input_version_ = nullptr;  // holds a ref until ReleaseInputs
   VersionEdit edit_;
 
   std::vector<FileMetaData*> inputs_[2];
+  // Inputs deleted unread, and the level of each.
+  std::vector<FileMetaData*> dropped_whole_;
+  std::vector<int> dropped_whole_levels_;
 
   // Files of level() + 2 overlapping the compaction, for ShouldStopBefore.
   std::vector<FileMetaData*> grandparents_;

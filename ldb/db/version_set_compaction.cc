@@ -174,6 +174,70 @@ std::unique_ptr<Compaction> VersionSet::CompactRange(int level,
   return c;
 }
 
+std::unique_ptr<Compaction> VersionSet::PickSelfLevelCompaction(
+    int level, uint64_t limit_filenumber, const InternalKey* begin,
+    const InternalKey* end) {
+  assert(level >= 0 && level < config::kNumLevels);
+  const Comparator* ucmp = icmp_->user_comparator();
+  std::unique_ptr<Compaction> c;
+  std::vector<FileMetaData*> overlapping;
+  current_->GetOverlappingInputs(level, begin, end, &overlapping);
+
+  if (level == 0) {
+    if (overlapping.empty()) return nullptr;
+    c.reset(new Compaction(options_, 0, 1, /*self_level=*/true));
+    c->inputs_[0] = std::move(overlapping);
+    // Level-1 files overlapping the level-0 inputs must be merged with them
+    // (level 1 stays sorted and disjoint).
+    InternalKey smallest;
+    InternalKey largest;
+    GetRange(c->inputs_[0], &smallest, &largest);
+    current_->GetOverlappingInputs(1, &smallest, &largest, &c->inputs_[1]);
+    InternalKey all_start;
+    InternalKey all_limit;
+    GetRange2(c->inputs_[0], c->inputs_[1], &all_start, &all_limit);
+    if (2 < config::kNumLevels) {
+      current_->GetOverlappingInputs(2, &all_start, &all_limit,
+                                     &c->grandparents_);
+    }
+  } else {
+    FileMetaData* pick = nullptr;
+    for (FileMetaData* f : overlapping) {
+      if (f->number >= limit_filenumber) continue;
+      // The range's end is exclusive.
+      if (end != nullptr &&
+          ucmp->Compare(f->smallest.user_key(), end->user_key()) >= 0) {
+        continue;
+      }
+      pick = f;
+      break;
+    }
+    if (pick == nullptr) return nullptr;
+    c.reset(new Compaction(options_, level, level, /*self_level=*/true));
+    c->inputs_[0].push_back(pick);
+  }
+
+  // Whole files the comparator declares reclaimed are deleted unread.
+  for (int which = 0; which < 2; ++which) {
+    std::vector<FileMetaData*>& files = c->inputs_[which];
+    std::vector<FileMetaData*> kept;
+    for (FileMetaData* f : files) {
+      if (ucmp->ShouldDropRange(f->smallest.user_key(), f->largest.user_key(),
+                                f->max_sequence)) {
+        c->dropped_whole_.push_back(f);
+        c->dropped_whole_levels_.push_back(level + which);
+      } else {
+        kept.push_back(f);
+      }
+    }
+    files = std::move(kept);
+  }
+
+  c->input_version_ = current_;
+  c->input_version_->Ref();
+  return c;
+}
+
 int64_t VersionSet::MaxNextLevelOverlappingBytes() {
   int64_t result = 0;
   std::vector<FileMetaData*> overlaps;
@@ -212,7 +276,13 @@ std::unique_ptr<Iterator> VersionSet::MakeInputIterator(Compaction* c) {
 // ---------------------------------------------------------------- Compaction
 
 Compaction::Compaction(const Options* options, int level)
+    : Compaction(options, level, level + 1, /*self_level=*/false) {}
+
+Compaction::Compaction(const Options* options, int level, int output_level,
+                       bool self_level)
     : level_(level),
+      output_level_(output_level),
+      self_level_(self_level),
       max_output_file_size_(options->max_file_size),
       max_grandparent_overlap_bytes_(MaxGrandParentOverlapBytes(options)) {}
 
@@ -223,7 +293,8 @@ Compaction::~Compaction() {
 bool Compaction::IsTrivialMove() const {
   // One file, nothing to merge with in level + 1, and not so much
   // grandparent overlap that the moved file would be costly to compact later.
-  return num_input_files(0) == 1 && num_input_files(1) == 0 &&
+  return !self_level_ && dropped_whole_.empty() && num_input_files(0) == 1 &&
+         num_input_files(1) == 0 &&
          TotalFileSize(grandparents_) <= max_grandparent_overlap_bytes_;
 }
 
@@ -233,11 +304,14 @@ void Compaction::AddInputDeletions(VersionEdit* edit) {
       edit->RemoveFile(level_ + which, f->number);
     }
   }
+  for (size_t i = 0; i < dropped_whole_.size(); ++i) {
+    edit->RemoveFile(dropped_whole_levels_[i], dropped_whole_[i]->number);
+  }
 }
 
 bool Compaction::IsBaseLevelForKey(const Slice& user_key) {
   const Comparator* ucmp = input_version_->vset_->icmp_->user_comparator();
-  for (int lvl = level_ + 2; lvl < config::kNumLevels; ++lvl) {
+  for (int lvl = output_level_ + 1; lvl < config::kNumLevels; ++lvl) {
     const std::vector<FileMetaData*>& files = input_version_->files_[lvl];
     while (level_ptrs_[lvl] < files.size()) {
       const FileMetaData* f = files[level_ptrs_[lvl]];
