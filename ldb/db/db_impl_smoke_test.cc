@@ -662,6 +662,59 @@ TEST_P(DBImplSmokeTest, SyncedWritesSurviveMachineCrash) {
   EXPECT_EQ("OK", Property(db_.get(), "ldb.background-error"));
 }
 
+// Obsolete-file removal trusts ParseFileName: it must recognise exactly the
+// DB's own names.
+TEST(FileNameTest, ParseRoundTripsAndRejectsStrangers) {
+  struct Case {
+    std::string name;
+    uint64_t number;
+    FileType type;
+  };
+  const Case good[] = {
+      {"100.log", 100, kLogFile},
+      {"0.log", 0, kLogFile},
+      {"000123.ldb", 123, kTableFile},
+      {"18446744073709551615.ldb", 18446744073709551615ull, kTableFile},
+      {"MANIFEST-000007", 7, kDescriptorFile},
+      {"CURRENT", 0, kCurrentFile},
+      {"LOCK", 0, kDBLockFile},
+      {"LOG", 0, kInfoLogFile},
+      {"LOG.old", 0, kInfoLogFile},
+      {"000009.dbtmp", 9, kTempFile},
+  };
+  for (const Case& c : good) {
+    uint64_t number = 99;
+    FileType type = kTempFile;
+    ASSERT_TRUE(ParseFileName(c.name, &number, &type)) << c.name;
+    EXPECT_EQ(c.number, number) << c.name;
+    EXPECT_EQ(c.type, type) << c.name;
+  }
+  const char* bad[] = {"",           "foo",          "foo-dx-100.log",
+                       ".log",       "manifest",     "CURREN",
+                       "CURRENTX",   "MANIFES",      "MANIFEST",
+                       "MANIFEST-",  "XMANIFEST-3",  "MANIFEST-3x",
+                       "LOC",        "LOCKx",        "LO",
+                       "LOGx",       "18446744073709551616.log",
+                       "184467440737095516150.log",  "100",
+                       "100.",       "100.lop",      "100.sst.tmp"};
+  for (const char* name : bad) {
+    uint64_t number;
+    FileType type;
+    EXPECT_FALSE(ParseFileName(name, &number, &type)) << name;
+  }
+  // The generated names parse back.
+  uint64_t number;
+  FileType type;
+  ASSERT_TRUE(ParseFileName(LogFileName("db", 42).substr(3), &number, &type));
+  EXPECT_EQ(42u, number);
+  EXPECT_EQ(kLogFile, type);
+  ASSERT_TRUE(
+      ParseFileName(DescriptorFileName("db", 5).substr(3), &number, &type));
+  EXPECT_EQ(kDescriptorFile, type);
+  ASSERT_TRUE(ParseFileName(TempFileName("db", 8).substr(3), &number, &type));
+  EXPECT_EQ(kTempFile, type);
+}
+
 INSTANTIATE_TEST_SUITE_P(Envs, DBImplSmokeTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "Posix" : "Mem";
