@@ -30,7 +30,8 @@ RunResult Run(const std::string& command) {
   size_t n;
   while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
   const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit_code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
 }
 
@@ -39,7 +40,8 @@ class ScratchDir {
  public:
   ScratchDir() {
     const char* base = std::getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/ldb_crash_test.XXXXXX";
+    std::string tmpl =
+        std::string(base != nullptr ? base : "/tmp") + "/ldb_crash_test.XXXXXX";
     if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
   }
   ~ScratchDir() {
@@ -63,14 +65,15 @@ uint64_t Field(const std::string& out, const std::string& name) {
 void RunCycles(int cycles, int seed, int unsynced_pct) {
   ScratchDir dir;
   ASSERT_FALSE(dir.path().empty());
-  const std::string cmd = std::string(LDB_CRASH_BIN) + " loop --db " + dir.path() +
-                          "/db --ack " + dir.path() + "/acks --cycles " +
-                          std::to_string(cycles) + " --seed " + std::to_string(seed) +
-                          " --unsynced_pct " + std::to_string(unsynced_pct);
+  const std::string cmd =
+      std::string(LDB_CRASH_BIN) + " loop --db " + dir.path() + "/db --ack " +
+      dir.path() + "/acks --cycles " + std::to_string(cycles) + " --seed " +
+      std::to_string(seed) + " --unsynced_pct " + std::to_string(unsynced_pct);
   const RunResult r = Run(cmd);
   std::printf("%s\n", r.output.c_str());
   EXPECT_EQ(0, r.exit_code) << cmd;
-  EXPECT_NE(std::string::npos, r.output.find("failures=0")) << "see output above";
+  EXPECT_NE(std::string::npos, r.output.find("failures=0"))
+      << "see output above";
   EXPECT_EQ(static_cast<uint64_t>(cycles), Field(r.output, "cycles"));
   // The writers did real work: the run is not vacuous.
   EXPECT_GT(Field(r.output, "total_acked"), static_cast<uint64_t>(cycles) * 5);
@@ -78,9 +81,9 @@ void RunCycles(int cycles, int seed, int unsynced_pct) {
   EXPECT_EQ(std::string::npos, r.output.find("exited by itself"));
 }
 
-TEST(LdbCrashTest, SyncedWritesSurviveKill9) { RunCycles(20, 1, 0); }
+TEST(LdbCrashTest, SyncedWritesSurviveKill9) { RunCycles(40, 1, 0); }
 
 // Acknowledged writes without sync survive a process crash too.
-TEST(LdbCrashTest, UnsyncedWritesSurviveKill9) { RunCycles(10, 2, 50); }
+TEST(LdbCrashTest, UnsyncedWritesSurviveKill9) { RunCycles(20, 2, 50); }
 
 }  // namespace

@@ -7,6 +7,7 @@
 //         I <key> <value>   intent to put        X <key>   intent to delete
 //         P <key> <value>   put acknowledged     D <key>   delete acknowledged
 //         C <text>          comment (ignored)
+//         A <count>         acknowledged ops so far (ends a compacted file)
 //       FILE lives outside the DB; it is appended with O_APPEND and no fsync
 //       (only the process is killed, never the machine).
 //   ldb_crash check --db DIR --ack FILE
@@ -135,8 +136,10 @@ std::string KeyName(uint32_t k) {
 // [0-9a-z:] so that it fits on an ack line.
 std::string MakeValue(const std::string& key, uint64_t seed, uint64_t n,
                       uint32_t pad) {
-  std::string v = key + ":" + std::to_string(seed) + ":" + std::to_string(n) + ":";
-  for (uint32_t i = 0; i < pad; i++) v.push_back(static_cast<char>('a' + (n + i) % 26));
+  std::string v =
+      key + ":" + std::to_string(seed) + ":" + std::to_string(n) + ":";
+  for (uint32_t i = 0; i < pad; i++)
+    v.push_back(static_cast<char>('a' + (n + i) % 26));
   return v;
 }
 
@@ -183,7 +186,8 @@ int RunWriter(const Args& a) {
       if (!used.insert(key).second) continue;  // distinct keys per batch
       Op op{key, std::nullopt};
       if (!rnd.OneIn(6)) {
-        op.value = MakeValue(key, a.seed, n * 16 + ops.size(), rnd.Uniform(300));
+        op.value =
+            MakeValue(key, a.seed, n * 16 + ops.size(), rnd.Uniform(300));
       }
       ops.push_back(std::move(op));
     }
@@ -229,6 +233,7 @@ int RunWriter(const Args& a) {
 
 struct AckState {
   std::map<std::string, std::string> model;  // acknowledged live keys
+  std::set<std::string> deleted;  // keys whose last acknowledged op deleted
   // The in-flight write: key -> new value (nullopt: delete), in order.
   std::map<std::string, std::optional<std::string>> pending;
   uint64_t acked_ops = 0;
@@ -259,8 +264,10 @@ bool ReadAckFile(const std::string& path, AckState* st, std::string* error) {
       return false;
     }
     const size_t sp2 = line.find(' ', 2);
-    const std::string key = line.substr(2, sp2 == std::string::npos ? std::string::npos : sp2 - 2);
-    const std::string value = sp2 == std::string::npos ? "" : line.substr(sp2 + 1);
+    const std::string key =
+        line.substr(2, sp2 == std::string::npos ? std::string::npos : sp2 - 2);
+    const std::string value =
+        sp2 == std::string::npos ? "" : line.substr(sp2 + 1);
     switch (line[0]) {
       case 'I':
       case 'X':
@@ -270,11 +277,16 @@ bool ReadAckFile(const std::string& path, AckState* st, std::string* error) {
         break;
       case 'P':
         st->model[key] = value;
+        st->deleted.erase(key);
         st->pending.erase(key);
         st->acked_ops++;
         break;
+      case 'A':  // a compacted file: total acknowledged ops so far
+        st->acked_ops = std::strtoull(key.c_str(), nullptr, 10);
+        break;
       case 'D':
         st->model.erase(key);
+        st->deleted.insert(key);
         st->pending.erase(key);
         st->acked_ops++;
         break;
@@ -284,6 +296,48 @@ bool ReadAckFile(const std::string& path, AckState* st, std::string* error) {
     }
   }
   return true;
+}
+
+// After a successful check: records how the in-flight write ended (so the
+// next check knows), and once the file is large rewrites it as a snapshot of
+// the acknowledged state (temp file + rename; only the checker runs now).
+bool RecordOutcome(
+    const std::string& ack, AckState* st,
+    const std::map<std::string, std::optional<std::string>>& observed,
+    uint64_t live) {
+  constexpr uint64_t kCompactBytes = 8 << 20;
+  struct stat info;
+  const bool compact = ::stat(ack.c_str(), &info) == 0 &&
+                       static_cast<uint64_t>(info.st_size) > kCompactBytes;
+  std::string lines;
+  if (compact) {
+    for (const auto& [k, v] : observed) {
+      if (v) {
+        st->model[k] = *v;
+        st->deleted.erase(k);
+      } else {
+        st->model.erase(k);
+        st->deleted.insert(k);
+      }
+      st->acked_ops++;
+    }
+    for (const auto& [k, v] : st->model) lines += "P " + k + " " + v + "\n";
+    for (const std::string& k : st->deleted) lines += "D " + k + "\n";
+    lines += "A " + std::to_string(st->acked_ops) + "\n";
+  } else {
+    lines = st->ends_with_newline ? "" : "\n";
+    for (const auto& [k, v] : observed) {
+      lines += v ? "P " + k + " " + *v + "\n" : "D " + k + "\n";
+    }
+  }
+  lines += "C checked live=" + std::to_string(live) + "\n";
+  const std::string path = compact ? ack + ".tmp" : ack;
+  const int flags = O_WRONLY | O_CREAT | (compact ? O_TRUNC : O_APPEND);
+  const int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0) return false;
+  const bool written = AppendAll(fd, lines);
+  ::close(fd);
+  return written && (!compact || ::rename(path.c_str(), ack.c_str()) == 0);
 }
 
 int RunCheck(const Args& a) {
@@ -312,6 +366,7 @@ int RunCheck(const Args& a) {
   std::set<std::string> keys;
   for (const auto& [k, v] : st.model) keys.insert(k);
   for (const auto& [k, v] : st.pending) keys.insert(k);
+  keys.insert(st.deleted.begin(), st.deleted.end());
   for (const std::string& k : keys) {
     std::string got;
     s = db->Get(ReadOptions(), k, &got);
@@ -325,7 +380,8 @@ int RunCheck(const Args& a) {
     }
     auto m = st.model.find(k);
     const std::optional<std::string> old_state =
-        m == st.model.end() ? std::nullopt : std::optional<std::string>(m->second);
+        m == st.model.end() ? std::nullopt
+                            : std::optional<std::string>(m->second);
     auto p = st.pending.find(k);
     if (p != st.pending.end()) {
       observed[k] = actual;
@@ -344,7 +400,8 @@ int RunCheck(const Args& a) {
       report("LOST acknowledged put of " + k);
       lost++;
     } else if (!old_state) {
-      report("acknowledged delete of " + k + " undone: " + actual->substr(0, 40));
+      report("acknowledged delete of " + k +
+             " undone: " + actual->substr(0, 40));
       extra++;
     } else {
       report("WRONG value for " + k + ": " + actual->substr(0, 40));
@@ -374,27 +431,16 @@ int RunCheck(const Args& a) {
   db.reset();
 
   const bool ok = lost == 0 && wrong == 0 && extra == 0 && torn_batch == 0;
-  if (ok) {
-    // Record how the in-flight write ended, so the next check knows.
-    std::string lines = st.ends_with_newline ? "" : "\n";
-    for (const auto& [k, v] : observed) {
-      lines += v ? "P " + k + " " + *v + "\n" : "D " + k + "\n";
-    }
-    lines += "C checked live=" + std::to_string(live) + "\n";
-    const int fd = ::open(a.ack.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
-    if (fd < 0 || !AppendAll(fd, lines)) {
-      std::printf("check: FAIL cannot append to %s\n", a.ack.c_str());
-      return 1;
-    }
-    ::close(fd);
+  if (ok && !RecordOutcome(a.ack, &st, observed, live)) {
+    std::printf("check: FAIL cannot update %s\n", a.ack.c_str());
+    return 1;
   }
-  std::printf(
-      "check: %s keys=%zu live=%" PRIu64 " acked_ops=%" PRIu64
-      " inflight=%zu (new=%d old=%d) lost=%" PRIu64 " wrong=%" PRIu64
-      " extra=%" PRIu64 " torn_batch=%" PRIu64 "\n",
-      ok ? "OK" : "FAIL", st.model.size(), live, st.acked_ops,
-      st.pending.size(), inflight_new, inflight_old, lost, wrong, extra,
-      torn_batch);
+  std::printf("check: %s keys=%zu live=%" PRIu64 " acked_ops=%" PRIu64
+              " inflight=%zu (new=%d old=%d) lost=%" PRIu64 " wrong=%" PRIu64
+              " extra=%" PRIu64 " torn_batch=%" PRIu64 "\n",
+              ok ? "OK" : "FAIL", st.model.size(), live, st.acked_ops,
+              st.pending.size(), inflight_new, inflight_old, lost, wrong, extra,
+              torn_batch);
   return ok ? 0 : 1;
 }
 
@@ -415,7 +461,8 @@ pid_t Spawn(const std::string& self, const std::vector<std::string>& args) {
   if (pid == 0) {
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>("ldb_crash"));
-    for (const std::string& s : args) argv.push_back(const_cast<char*>(s.c_str()));
+    for (const std::string& s : args)
+      argv.push_back(const_cast<char*>(s.c_str()));
     argv.push_back(nullptr);
     ::execv(self.c_str(), argv.data());
     std::perror("exec");
@@ -450,15 +497,17 @@ int RunLoop(const Args& a) {
   std::printf("loop: db=%s ack=%s seed=%" PRIu64 " cycles=%d seconds=%d\n",
               a.db.c_str(), a.ack.c_str(), a.seed, max_cycles, a.seconds);
   while (max_cycles < 0 || cycles < max_cycles) {
-    const double elapsed = std::chrono::duration<double>(
-                               std::chrono::steady_clock::now() - start)
-                               .count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     if (a.seconds > 0 && elapsed >= a.seconds) break;
     const int delay_ms = 50 + static_cast<int>(rnd.Uniform(451));
-    const uint64_t writer_seed = a.seed * 1000003 + static_cast<uint64_t>(cycles);
-    pid_t writer = Spawn(self, {"writer", "--db", a.db, "--ack", a.ack, "--seed",
-                                std::to_string(writer_seed), "--unsynced_pct",
-                                std::to_string(a.unsynced_pct)});
+    const uint64_t writer_seed =
+        a.seed * 1000003 + static_cast<uint64_t>(cycles);
+    pid_t writer =
+        Spawn(self, {"writer", "--db", a.db, "--ack", a.ack, "--seed",
+                     std::to_string(writer_seed), "--unsynced_pct",
+                     std::to_string(a.unsynced_pct)});
     if (writer < 0) {
       std::perror("fork");
       return 2;
@@ -470,18 +519,22 @@ int RunLoop(const Args& a) {
     bool cycle_ok = true;
     std::string writer_end = "killed";
     if (!(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL)) {
-      writer_end = WIFEXITED(wstatus)
-                       ? "exited by itself with " + std::to_string(WEXITSTATUS(wstatus))
-                       : "died with signal " + std::to_string(WTERMSIG(wstatus));
+      writer_end =
+          WIFEXITED(wstatus)
+              ? "exited by itself with " + std::to_string(WEXITSTATUS(wstatus))
+              : "died with signal " + std::to_string(WTERMSIG(wstatus));
       cycle_ok = false;
     }
-    std::printf("cycle %d: writer %s after %d ms\n", cycles, writer_end.c_str(), delay_ms);
+    std::printf("cycle %d: writer %s after %d ms\n", cycles, writer_end.c_str(),
+                delay_ms);
     pid_t checker = Spawn(self, {"check", "--db", a.db, "--ack", a.ack});
     const int cstatus = Wait(checker);
     if (!(WIFEXITED(cstatus) && WEXITSTATUS(cstatus) == 0)) {
-      std::printf("cycle %d: CHECK FAILED (%s)\n", cycles,
-                  WIFEXITED(cstatus) ? ("exit " + std::to_string(WEXITSTATUS(cstatus))).c_str()
-                                     : ("signal " + std::to_string(WTERMSIG(cstatus))).c_str());
+      std::printf(
+          "cycle %d: CHECK FAILED (%s)\n", cycles,
+          WIFEXITED(cstatus)
+              ? ("exit " + std::to_string(WEXITSTATUS(cstatus))).c_str()
+              : ("signal " + std::to_string(WTERMSIG(cstatus))).c_str());
       cycle_ok = false;
     }
     if (!cycle_ok) failures++;
@@ -491,7 +544,8 @@ int RunLoop(const Args& a) {
   AckState st;
   std::string error;
   const bool parsed = ReadAckFile(a.ack, &st, &error);
-  std::printf("loop: cycles=%d failures=%d total_acked=%" PRIu64 " live_keys=%zu%s\n",
+  std::printf("loop: cycles=%d failures=%d total_acked=%" PRIu64
+              " live_keys=%zu%s\n",
               cycles, failures, st.acked_ops, st.model.size(),
               parsed ? "" : (" ack file unreadable: " + error).c_str());
   return failures == 0 && parsed ? 0 : 1;
