@@ -3,6 +3,8 @@
 //    lost) never loses a write acknowledged with sync=true;
 //  - a failed write is reported to the writer, the error sticks, and nothing
 //    acknowledged is lost.
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -24,6 +26,16 @@ namespace {
 testing::AssertionResult IsOk(const Status& s) {
   if (s.ok()) return testing::AssertionSuccess();
   return testing::AssertionFailure() << s.ToString();
+}
+
+// The fixed seed, or LDB_FAULT_SEED when set (logged either way).
+uint64_t Seed(uint64_t fixed) {
+  const char* env = std::getenv("LDB_FAULT_SEED");
+  const uint64_t seed =
+      env != nullptr ? std::strtoull(env, nullptr, 10) : fixed;
+  std::fprintf(stderr, "[fault_injection] seed=%llu\n",
+               static_cast<unsigned long long>(seed));
+  return seed;
 }
 
 enum class BaseEnv { kPosix, kMem };
@@ -95,7 +107,9 @@ INSTANTIATE_TEST_SUITE_P(Envs, FaultInjectionTest,
 TEST_P(FaultInjectionTest, SyncedWritesSurviveCrashes) {
   constexpr int kRounds = 6;
   constexpr int kWritesPerRound = 1200;
-  Random rnd(4242);
+  const uint64_t seed = Seed(4242);
+  Random rnd(seed);
+  SCOPED_TRACE(std::string("seed ") + std::to_string(seed));
   // Must hold after every crash: key -> value, or absent for synced deletes.
   std::map<std::string, std::string> durable;
   std::set<std::string> durably_deleted;
@@ -285,7 +299,9 @@ TEST_P(FaultInjectionTest, WalWriteErrorIsReportedAndSticks) {
 // Write errors while flushes and compactions run: once the DB stops
 // acknowledging, nothing it did acknowledge may be missing after reopen.
 TEST_P(FaultInjectionTest, BackgroundWriteErrorsLoseNothingAcknowledged) {
-  Random rnd(77);
+  const uint64_t seed = Seed(77);
+  SCOPED_TRACE(std::string("seed ") + std::to_string(seed));
+  Random rnd(seed);
   for (int trial = 0; trial < 4; trial++) {
     SCOPED_TRACE(std::string("trial ") + std::to_string(trial));
     ASSERT_TRUE(IsOk(Open()));

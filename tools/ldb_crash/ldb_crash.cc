@@ -22,8 +22,9 @@
 //       Starts from an empty DB (unless --keep), then per cycle: starts a
 //       writer, kills it with SIGKILL after a random 50-500 ms (seeded), runs
 //       the checker. Stops after N cycles (default 20) or S seconds, whichever
-//       comes first (with only --seconds, cycles are unlimited). Prints one
-//       line per cycle and a summary; exit status 1 on any failure.
+//       comes first (with only --seconds, cycles are unlimited), or at the
+//       first failure. Prints one line per cycle and a summary; exit status 1
+//       on any failure.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -36,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -485,6 +487,11 @@ int RunLoop(const Args& a) {
     std::fprintf(stderr, "loop: cannot find my own binary\n");
     return 2;
   }
+  {
+    std::error_code ec;  // the DB's parent must exist; the DB creates itself
+    std::filesystem::create_directories(
+        std::filesystem::path(a.db).parent_path(), ec);
+  }
   if (!a.keep) {
     Options o = DbOptions();
     DestroyDB(a.db, o).IgnoreError();
@@ -537,8 +544,11 @@ int RunLoop(const Args& a) {
               : ("signal " + std::to_string(WTERMSIG(cstatus))).c_str());
       cycle_ok = false;
     }
-    if (!cycle_ok) failures++;
     cycles++;
+    if (!cycle_ok) {
+      failures++;
+      break;  // the history no longer describes the DB: stop here
+    }
   }
   // Total acknowledged operations over the run.
   AckState st;
