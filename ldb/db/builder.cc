@@ -71,8 +71,8 @@ Status WriteOneTable(const std::string& dbname, Env* env,
 
   if (s.ok()) {
     // Make sure the table is readable before it is installed.
-    std::unique_ptr<Iterator> check = table_cache->NewIterator(
-        ReadOptions(), meta->number, meta->file_size);
+    std::unique_ptr<Iterator> check =
+        table_cache->NewIterator(ReadOptions(), meta->number, meta->file_size);
     s = check->status();
   }
   if (!s.ok()) {

@@ -42,8 +42,8 @@ void ClipToRange(T* value, V min_value, V max_value) {
 
 Options SanitizeOptions(const std::string& dbname,
                         const InternalKeyComparator* icmp,
-                        const InternalFilterPolicy* ipolicy,
-                        const Options& src, std::unique_ptr<Cache>* owned_cache,
+                        const InternalFilterPolicy* ipolicy, const Options& src,
+                        std::unique_ptr<Cache>* owned_cache,
                         std::unique_ptr<Logger>* owned_log) {
   Options result = src;
   result.comparator = icmp;
@@ -100,9 +100,8 @@ DBImpl::DBImpl(const Options& raw_options, const std::string& dbname)
       table_cache_(std::make_unique<TableCache>(
           dbname_, options_, options_.max_open_files - kNumNonTableCacheFiles)),
       background_work_finished_signal_(&mutex_),
-      versions_(std::make_unique<VersionSet>(dbname_, &options_,
-                                             table_cache_.get(),
-                                             &internal_comparator_)) {}
+      versions_(std::make_unique<VersionSet>(
+          dbname_, &options_, table_cache_.get(), &internal_comparator_)) {}
 
 DBImpl::~DBImpl() {
   // Wait for background work to finish.
@@ -196,8 +195,7 @@ Status DBImpl::Recover(VersionEdit* edit, bool* save_manifest) {
     s = NewDB();
     if (!s.ok()) return s;
   } else if (options_.error_if_exists) {
-    return Status::InvalidArgument(dbname_,
-                                   "exists (error_if_exists is true)");
+    return Status::InvalidArgument(dbname_, "exists (error_if_exists is true)");
   }
 
   s = versions_->Recover(save_manifest);
@@ -561,13 +559,11 @@ std::string DBImpl::StatsString() {
   for (int level = 0; level < config::kNumLevels; ++level) {
     const int files = versions_->NumLevelFiles(level);
     if (stats_[level].micros > 0 || files > 0) {
-      std::snprintf(buf, sizeof(buf),
-                    "%3d %8d %8.0f %9.0f %8.0f %9.0f %5" PRId64 "\n", level,
-                    files, versions_->NumLevelBytes(level) / 1048576.0,
-                    stats_[level].micros / 1e6,
-                    stats_[level].bytes_read / 1048576.0,
-                    stats_[level].bytes_written / 1048576.0,
-                    stats_[level].count);
+      std::snprintf(
+          buf, sizeof(buf), "%3d %8d %8.0f %9.0f %8.0f %9.0f %5" PRId64 "\n",
+          level, files, versions_->NumLevelBytes(level) / 1048576.0,
+          stats_[level].micros / 1e6, stats_[level].bytes_read / 1048576.0,
+          stats_[level].bytes_written / 1048576.0, stats_[level].count);
       result.append(buf);
     }
   }
@@ -592,8 +588,8 @@ bool DBImpl::GetProperty(const Slice& property, std::string* value) {
         level >= static_cast<uint64_t>(config::kNumLevels)) {
       return false;
     }
-    *value = NumberToString(
-        static_cast<uint64_t>(versions_->NumLevelFiles(static_cast<int>(level))));
+    *value = NumberToString(static_cast<uint64_t>(
+        versions_->NumLevelFiles(static_cast<int>(level))));
     return true;
   }
   if (in == "stats") {

@@ -243,8 +243,8 @@ class DBImpl : public DB {
 // log created (into *owned_cache / *owned_log) when the caller gave none.
 Options SanitizeOptions(const std::string& dbname,
                         const InternalKeyComparator* icmp,
-                        const InternalFilterPolicy* ipolicy,
-                        const Options& src, std::unique_ptr<Cache>* owned_cache,
+                        const InternalFilterPolicy* ipolicy, const Options& src,
+                        std::unique_ptr<Cache>* owned_cache,
                         std::unique_ptr<Logger>* owned_log);
 
 }  // namespace ldb

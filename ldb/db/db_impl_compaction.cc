@@ -140,9 +140,9 @@ void DBImpl::BackgroundCompaction() {
     c->edit()->AddFile(c->level() + 1, *f);
     status = versions_->LogAndApply(c->edit(), &mutex_);
     if (!status.ok()) RecordBackgroundError(status);
-    Log(options_.info_log, "Moved #%" PRIu64 " to level-%d %" PRIu64
-        " bytes %s: %s",
-        f->number, c->level() + 1, f->file_size, status.ToString().c_str(),
+    Log(options_.info_log,
+        "Moved #%" PRIu64 " to level-%d %" PRIu64 " bytes %s: %s", f->number,
+        c->level() + 1, f->file_size, status.ToString().c_str(),
         versions_->LevelSummary().c_str());
   } else {
     CompactionState compact(c.get());
@@ -204,8 +204,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
     meta.number = versions_->NewFileNumber();
     pending_outputs_.insert(meta.number);
     numbers.push_back(meta.number);
-    Log(options_.info_log, "Level-0 table #%" PRIu64 ": started",
-        meta.number);
+    Log(options_.info_log, "Level-0 table #%" PRIu64 ": started", meta.number);
     mutex_.Unlock();
     s = BuildTable(dbname_, env_, options_, table_cache_.get(), iter.get(),
                    &meta);
@@ -389,8 +388,8 @@ Status DBImpl::CompactRangeSelfLevel(uint64_t limit_filenumber,
     whole_file_bytes += manual.whole_file_bytes;
   }
   const uint64_t gone = total.bytes_read + whole_file_bytes;
-  total.bytes_dropped = gone > total.bytes_written ? gone - total.bytes_written
-                                                   : 0;
+  total.bytes_dropped =
+      gone > total.bytes_written ? gone - total.bytes_written : 0;
   Log(options_.info_log,
       "CompactRangeSelfLevel: %" PRIu64 " files compacted, %" PRIu64
       " dropped whole, %" PRIu64 " bytes read, %" PRIu64 " written, %" PRIu64
@@ -414,7 +413,8 @@ void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
   InternalKey step_end;
   bool has_step_end = false;
   auto extend = [&](const FileMetaData* f) {
-    if (!has_step_end || internal_comparator_.Compare(f->largest, step_end) > 0) {
+    if (!has_step_end ||
+        internal_comparator_.Compare(f->largest, step_end) > 0) {
       step_end = f->largest;
       has_step_end = true;
     }
@@ -422,9 +422,8 @@ void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
   for (const FileMetaData* f : c->inputs(0)) extend(f);
   for (const FileMetaData* f : c->dropped_whole()) extend(f);
 
-  const uint64_t bytes_read =
-      static_cast<uint64_t>(TotalFileSize(c->inputs(0)) +
-                            TotalFileSize(c->inputs(1)));
+  const uint64_t bytes_read = static_cast<uint64_t>(
+      TotalFileSize(c->inputs(0)) + TotalFileSize(c->inputs(1)));
   const uint64_t whole_bytes =
       static_cast<uint64_t>(TotalFileSize(c->dropped_whole()));
   const int files_read = c->num_input_files(0) + c->num_input_files(1);
@@ -510,14 +509,13 @@ bool DBImpl::ShouldDropEntry(CompactionState* compact, const Slice& key) {
   return drop;
 }
 
-bool DBImpl::ShouldCutOutputBefore(CompactionState* compact,
-                                   const Slice& key) {
+bool DBImpl::ShouldCutOutputBefore(CompactionState* compact, const Slice& key) {
   if (compact->builder == nullptr) return false;
   // Never split one user key's entries across two files of a level: the
   // level invariants (and reads) rely on a user key living in one file.
   const Slice user_key = ExtractUserKey(key);
-  if (user_comparator()->Compare(
-          user_key, Slice(compact->output_last_user_key)) == 0) {
+  if (user_comparator()->Compare(user_key,
+                                 Slice(compact->output_last_user_key)) == 0) {
     return false;
   }
   // Grandparent overlap (always asked, it keeps its own accounting).
@@ -530,8 +528,8 @@ bool DBImpl::ShouldCutOutputBefore(CompactionState* compact,
   // straddle e.g. buckets.
   const int output_level = compact->compaction->output_level();
   if (output_level >= 1 &&
-      user_comparator()->ShouldStopBefore(
-          Slice(compact->output_first_user_key), user_key)) {
+      user_comparator()->ShouldStopBefore(Slice(compact->output_first_user_key),
+                                          user_key)) {
     cut = true;
   }
   return cut;
@@ -587,8 +585,8 @@ Status DBImpl::FinishCompactionOutputFile(CompactionState* compact,
 
   if (s.ok() && current_entries > 0) {
     // Check that the table is usable before it is installed.
-    std::unique_ptr<Iterator> iter = table_cache_->NewIterator(
-        ReadOptions(), output_number, current_bytes);
+    std::unique_ptr<Iterator> iter =
+        table_cache_->NewIterator(ReadOptions(), output_number, current_bytes);
     s = iter->status();
     if (s.ok()) {
       Log(options_.info_log,
@@ -606,8 +604,8 @@ Status DBImpl::InstallCompactionResults(CompactionState* compact) {
   Compaction* c = compact->compaction;
   Log(options_.info_log,
       "Compacted %d@%d + %d@%d files => %" PRIu64 " bytes to level-%d",
-      c->num_input_files(0), c->level(), c->num_input_files(1),
-      c->level() + 1, compact->total_bytes, c->output_level());
+      c->num_input_files(0), c->level(), c->num_input_files(1), c->level() + 1,
+      compact->total_bytes, c->output_level());
   c->AddInputDeletions(c->edit());
   const int output_level = c->output_level();
   for (const CompactionState::Output& out : compact->outputs) {
@@ -640,8 +638,7 @@ Status DBImpl::DoCompactionWork(CompactionState* compact) {
   int64_t imm_micros = 0;  // time spent flushing memtables meanwhile
 
   Log(options_.info_log, "Compacting %d@%d + %d@%d files",
-      c->num_input_files(0), c->level(), c->num_input_files(1),
-      c->level() + 1);
+      c->num_input_files(0), c->level(), c->num_input_files(1), c->level() + 1);
   assert(versions_->NumLevelFiles(c->level()) > 0);
   assert(compact->builder == nullptr);
   assert(compact->outfile == nullptr);
@@ -685,12 +682,10 @@ Status DBImpl::DoCompactionWork(CompactionState* compact) {
         if (!status.ok()) break;
       }
       CompactionState::Output* out = compact->current_output();
-      const Slice user_key =
-          key.size() >= 8 ? ExtractUserKey(key) : Slice(key);
+      const Slice user_key = key.size() >= 8 ? ExtractUserKey(key) : Slice(key);
       if (compact->builder->NumEntries() == 0) {
         out->smallest.DecodeFrom(key);
-        compact->output_first_user_key.assign(user_key.data(),
-                                              user_key.size());
+        compact->output_first_user_key.assign(user_key.data(), user_key.size());
       }
       out->largest.DecodeFrom(key);
       compact->output_last_user_key.assign(user_key.data(), user_key.size());

@@ -2,13 +2,12 @@
 // in-memory and the POSIX Env, flushes and compactions, CompactRange, the
 // open-time error cases, properties and snapshots. The full DB suites live in
 // db_test.cc and friends.
-#include "db/db_impl.h"
-
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "db/db_impl.h"
 #include "db/filename.h"
 #include "gtest/gtest.h"
 #include "ldb/comparator.h"
@@ -52,8 +51,8 @@ std::string Property(DB* db, const std::string& name) {
 }
 
 int FilesAtLevel(DB* db, int level) {
-  return std::stoi(Property(db, "ldb.num-files-at-level" +
-                                    std::to_string(level)));
+  return std::stoi(
+      Property(db, "ldb.num-files-at-level" + std::to_string(level)));
 }
 
 int TotalTableFiles(DB* db) {
@@ -128,8 +127,8 @@ std::vector<FileRange> ListFiles(DB* db) {
     const size_t c = line.find(" .. '", b);
     const size_t d = line.find("' @", c);
     if (a == std::string::npos || d == std::string::npos) continue;
-    files.push_back({level, line.substr(a + 2, b - a - 2),
-                     line.substr(c + 5, d - c - 5)});
+    files.push_back(
+        {level, line.substr(a + 2, b - a - 2), line.substr(c + 5, d - c - 5)});
   }
   return files;
 }
@@ -312,7 +311,8 @@ TEST_P(DBImplSmokeTest, CompactRangeDropsDeletedData) {
     ASSERT_TRUE(db_->Delete(WriteOptions(), Key(i)).ok());
   }
   db_->CompactRange(nullptr, nullptr);
-  EXPECT_EQ(0, TotalTableFiles(db_.get())) << Property(db_.get(), "ldb.sstables");
+  EXPECT_EQ(0, TotalTableFiles(db_.get()))
+      << Property(db_.get(), "ldb.sstables");
   EXPECT_EQ("NOT_FOUND", Get(db_.get(), Key(5)));
   std::unique_ptr<Iterator> iter = db_->NewIterator(ReadOptions());
   iter->SeekToFirst();
@@ -329,7 +329,8 @@ TEST_P(DBImplSmokeTest, ConcurrentWritersGroupCommit) {
       for (int i = 0; i < kPerThread; ++i) {
         WriteOptions wo;
         wo.sync = (i % 100 == 0);
-        ASSERT_TRUE(db_->Put(wo, Key(t * kPerThread + i), Value(i, t, 50)).ok());
+        ASSERT_TRUE(
+            db_->Put(wo, Key(t * kPerThread + i), Value(i, t, 50)).ok());
       }
     });
   }
@@ -689,14 +690,28 @@ TEST(FileNameTest, ParseRoundTripsAndRejectsStrangers) {
     EXPECT_EQ(c.number, number) << c.name;
     EXPECT_EQ(c.type, type) << c.name;
   }
-  const char* bad[] = {"",           "foo",          "foo-dx-100.log",
-                       ".log",       "manifest",     "CURREN",
-                       "CURRENTX",   "MANIFES",      "MANIFEST",
-                       "MANIFEST-",  "XMANIFEST-3",  "MANIFEST-3x",
-                       "LOC",        "LOCKx",        "LO",
-                       "LOGx",       "18446744073709551616.log",
-                       "184467440737095516150.log",  "100",
-                       "100.",       "100.lop",      "100.sst.tmp"};
+  const char* bad[] = {"",
+                       "foo",
+                       "foo-dx-100.log",
+                       ".log",
+                       "manifest",
+                       "CURREN",
+                       "CURRENTX",
+                       "MANIFES",
+                       "MANIFEST",
+                       "MANIFEST-",
+                       "XMANIFEST-3",
+                       "MANIFEST-3x",
+                       "LOC",
+                       "LOCKx",
+                       "LO",
+                       "LOGx",
+                       "18446744073709551616.log",
+                       "184467440737095516150.log",
+                       "100",
+                       "100.",
+                       "100.lop",
+                       "100.sst.tmp"};
   for (const char* name : bad) {
     uint64_t number;
     FileType type;

@@ -62,7 +62,8 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
   if (status.ok() && updates != nullptr) {
     WriteBatch* group = BuildBatchGroup(&last_writer);
     WriteBatchInternal::SetSequence(group, last_sequence + 1);
-    last_sequence += static_cast<SequenceNumber>(WriteBatchInternal::Count(group));
+    last_sequence +=
+        static_cast<SequenceNumber>(WriteBatchInternal::Count(group));
 
     {
       // Only the leader appends to the WAL and inserts into mem_, so both

@@ -285,8 +285,8 @@ Status Version::Get(const ReadOptions& options, const LookupKey& key,
       case Outcome::kDeleted:
         return false;
       case Outcome::kCorrupt:
-        status = Status::Corruption("corrupted key for ",
-                                    EscapeString(user_key));
+        status =
+            Status::Corruption("corrupted key for ", EscapeString(user_key));
         return false;
     }
     return false;
@@ -429,10 +429,10 @@ class VersionSet::Builder {
       f->refs = 1;
       // Allow one seek per kBytesPerSeek of file before a seek compaction.
       const uint64_t seeks = f->file_size / kBytesPerSeek;
-      f->allowed_seeks = seeks < static_cast<uint64_t>(kMinAllowedSeeks)
-                             ? kMinAllowedSeeks
-                             : static_cast<int>(std::min<uint64_t>(
-                                   seeks, uint64_t{1} << 30));
+      f->allowed_seeks =
+          seeks < static_cast<uint64_t>(kMinAllowedSeeks)
+              ? kMinAllowedSeeks
+              : static_cast<int>(std::min<uint64_t>(seeks, uint64_t{1} << 30));
       levels_[level].deleted_files.erase(f->number);
       levels_[level].added_files.push_back(f);
     }
@@ -464,10 +464,10 @@ class VersionSet::Builder {
           const Slice this_smallest = out[i]->smallest.user_key();
           if (icmp.user_comparator()->Compare(prev_largest, this_smallest) >=
               0) {
-            return Status::Corruption(
-                "overlapping files in level " + NumberToString(level) + ": " +
-                NumberToString(out[i - 1]->number) + " and " +
-                NumberToString(out[i]->number));
+            return Status::Corruption("overlapping files in level " +
+                                      NumberToString(level) + ": " +
+                                      NumberToString(out[i - 1]->number) +
+                                      " and " + NumberToString(out[i]->number));
           }
         }
       }
@@ -677,8 +677,7 @@ Status VersionSet::Recover(bool* save_manifest) {
       if (s.ok() && edit.has_comparator() &&
           edit.comparator() != icmp_->user_comparator()->Name()) {
         s = Status::InvalidArgument(
-            "comparator mismatch: the DB was created with " +
-                edit.comparator(),
+            "comparator mismatch: the DB was created with " + edit.comparator(),
             std::string("but was opened with ") +
                 icmp_->user_comparator()->Name());
       }
@@ -739,7 +738,8 @@ Status VersionSet::Recover(bool* save_manifest) {
   prev_log_number_ = prev_log_number;
   // Every file the MANIFEST mentions must stay unallocated.
   for (int level = 0; level < config::kNumLevels; ++level) {
-    for (const FileMetaData* f : v->files_[level]) MarkFileNumberUsed(f->number);
+    for (const FileMetaData* f : v->files_[level])
+      MarkFileNumberUsed(f->number);
   }
   MarkFileNumberUsed(manifest_number);
   *save_manifest = true;

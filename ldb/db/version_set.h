@@ -86,8 +86,8 @@ class Version {
   // Looks up key.user_key() as of key's sequence. OK with *val set, NotFound
   // (no entry or a deletion), or an error. Fills *stats for UpdateStats.
   // Mutex not required (the Version must be referenced).
-  Status Get(const ReadOptions& options, const LookupKey& key,
-             std::string* val, GetStats* stats);
+  Status Get(const ReadOptions& options, const LookupKey& key, std::string* val,
+             GetStats* stats);
 
   // Charges the seek in `stats`; true when that file ran out of allowed seeks
   // and is now the Version's seek-compaction candidate.
@@ -232,9 +232,10 @@ class VersionSet {
   //    never share a user key, so each can be rewritten on its own).
   // Inputs for which the user comparator's ShouldDropRange holds are moved
   // to the compaction's dropped-whole list: deleted without being read.
-  std::unique_ptr<Compaction> PickSelfLevelCompaction(
-      int level, uint64_t limit_filenumber, const InternalKey* begin,
-      const InternalKey* end);
+  std::unique_ptr<Compaction> PickSelfLevelCompaction(int level,
+                                                      uint64_t limit_filenumber,
+                                                      const InternalKey* begin,
+                                                      const InternalKey* end);
 
   // Largest number of bytes of level L+1 any file of level L overlaps
   // (tests).
@@ -274,8 +275,8 @@ class VersionSet {
   void Finalize(Version* v);
 
   // Smallest and largest key of `inputs` (non-empty).
-  void GetRange(const std::vector<FileMetaData*>& inputs,
-                InternalKey* smallest, InternalKey* largest);
+  void GetRange(const std::vector<FileMetaData*>& inputs, InternalKey* smallest,
+                InternalKey* largest);
   void GetRange2(const std::vector<FileMetaData*>& inputs1,
                  const std::vector<FileMetaData*>& inputs2,
                  InternalKey* smallest, InternalKey* largest);
