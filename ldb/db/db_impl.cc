@@ -356,7 +356,7 @@ Status DB::Open(const Options& options, const std::string& dbname,
     // A fresh WAL for this run; the replayed ones are in tables now.
     const uint64_t new_log_number = impl->versions_->NewFileNumber();
     std::unique_ptr<WritableFile> lfile;
-    s = options.env->NewWritableFile(LogFileName(dbname, new_log_number),
+    s = options.env->NewLogFile(LogFileName(dbname, new_log_number),
                                      &lfile);
     if (s.ok()) {
       edit.SetLogNumber(new_log_number);

@@ -201,7 +201,7 @@ Status DBImpl::MakeRoomForWrite(bool force) {
       }
       const uint64_t new_log_number = versions_->NewFileNumber();
       std::unique_ptr<WritableFile> lfile;
-      s = env_->NewWritableFile(LogFileName(dbname_, new_log_number), &lfile);
+      s = env_->NewLogFile(LogFileName(dbname_, new_log_number), &lfile);
       if (s.ok()) {
         // The new WAL's directory entry must be durable before any sync
         // write to it is acknowledged.

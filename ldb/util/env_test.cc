@@ -165,6 +165,42 @@ TEST_P(EnvTest, LargeFileThroughBufferBoundaries) {
   }
 }
 
+// A WAL opened with NewLogFile: what was appended is readable before Close
+// (a process crash leaves exactly that, maybe followed by zeros the log
+// reader skips), and after Close the file is exactly what was appended.
+TEST_P(EnvTest, LogFileKeepsAppendsBeforeAndAfterClose) {
+  std::unique_ptr<WritableFile> file;
+  ASSERT_TRUE(env_->NewLogFile(Path("000007.log"), &file).ok());
+  Random rnd(301);
+  std::string expected;
+  // Crosses the 64 KiB first chunk and several 1 MiB chunks.
+  while (expected.size() < 2600 * 1024) {
+    std::string piece(rnd.Uniform(3) == 0 ? rnd.Uniform(200000) + 1
+                                          : rnd.Uniform(300) + 1,
+                      '\0');
+    for (char& c : piece) c = static_cast<char>('a' + rnd.Uniform(26));
+    ASSERT_TRUE(file->Append(piece).ok());
+    ASSERT_TRUE(file->Flush().ok());
+    expected += piece;
+    if (rnd.OneIn(20)) {
+      const std::string image = Contents("000007.log");
+      ASSERT_GE(image.size(), expected.size());
+      ASSERT_EQ(expected, image.substr(0, expected.size()));
+      ASSERT_EQ(std::string(image.size() - expected.size(), '\0'),
+                image.substr(expected.size()));
+    }
+  }
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ(expected, Contents("000007.log"));
+  EXPECT_FALSE(file->Append("x").ok());
+
+  // An empty log closes to an empty file.
+  ASSERT_TRUE(env_->NewLogFile(Path("000008.log"), &file).ok());
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ("", Contents("000008.log"));
+}
+
 TEST_P(EnvTest, SequentialReadAndSkip) {
   ASSERT_TRUE(WriteStringToFile(env_, "0123456789", Path("seq")).ok());
   std::unique_ptr<SequentialFile> f;

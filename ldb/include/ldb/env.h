@@ -42,6 +42,16 @@ class Env {
   // Creates or truncates.
   virtual Status NewWritableFile(const std::string& fname,
                                  std::unique_ptr<WritableFile>* result) = 0;
+  // Like NewWritableFile, for a write-ahead log: many small appends, each
+  // handed to the OS by Flush(), few syncs. An implementation may keep zero
+  // bytes after the last append until Close() (the log reader skips them);
+  // the POSIX env writes through a memory map, so an append costs no system
+  // call yet still survives a crash of the process. Wrappers that do not
+  // override it get NewWritableFile (so they see every file created).
+  virtual Status NewLogFile(const std::string& fname,
+                            std::unique_ptr<WritableFile>* result) {
+    return NewWritableFile(fname, result);
+  }
   // Opens for append, creating it when missing.
   virtual Status NewAppendableFile(const std::string& fname,
                                    std::unique_ptr<WritableFile>* result) = 0;

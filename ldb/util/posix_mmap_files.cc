@@ -1,0 +1,184 @@
+#include "util/posix_mmap_files.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace ldb {
+
+namespace {
+
+Status MmapError(const std::string& context, int error_number) {
+  return Status::IOError(context, std::strerror(error_number));
+}
+
+// Reads from a read-only mapping of the whole file. Thread-safe.
+class PosixMmapReadableFile final : public RandomAccessFile {
+ public:
+  PosixMmapReadableFile(std::string fname, char* base, size_t length,
+                        MmapLimiter* limiter)
+      : fname_(std::move(fname)),
+        base_(base),
+        length_(length),
+        limiter_(limiter) {}
+  ~PosixMmapReadableFile() override {
+    ::munmap(base_, length_);
+    limiter_->Release();
+  }
+
+  Status Read(uint64_t offset, size_t n, Slice* result,
+              char* /*scratch*/) const override {
+    if (offset > length_) {
+      *result = Slice();
+      return Status::OK();  // Past the end: a short (empty) read, as pread.
+    }
+    *result = Slice(base_ + offset, std::min<uint64_t>(n, length_ - offset));
+    return Status::OK();
+  }
+
+ private:
+  const std::string fname_;
+  char* const base_;
+  const size_t length_;
+  MmapLimiter* const limiter_;
+};
+
+// See NewPosixMmapLogFile. Thread-compatible.
+class PosixMmapLogFile final : public WritableFile {
+ public:
+  PosixMmapLogFile(std::string fname, int fd)
+      : fname_(std::move(fname)), fd_(fd) {}
+  ~PosixMmapLogFile() override {
+    if (fd_ >= 0) Close().IgnoreError();
+  }
+
+  Status Append(const Slice& data) override {
+    if (fd_ < 0) return Status::IOError(fname_, "append after close");
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      if (map_pos_ == map_size_) {
+        Status s = MapNextChunk();
+        if (!s.ok()) return s;
+      }
+      const size_t n = std::min(left, map_size_ - map_pos_);
+      std::memcpy(map_base_ + map_pos_, p, n);
+      map_pos_ += n;
+      p += n;
+      left -= n;
+    }
+    return Status::OK();
+  }
+
+  // The bytes are in the page cache already; nothing to hand over.
+  Status Flush() override {
+    if (fd_ < 0) return Status::IOError(fname_, "flush after close");
+    return Status::OK();
+  }
+
+  // On Linux pages written through a shared mapping are dirty page-cache
+  // pages like any other, so fdatasync writes them (and the size reserved by
+  // fallocate) out.
+  Status Sync() override {
+    if (fd_ < 0) return Status::IOError(fname_, "sync after close");
+    if (::fdatasync(fd_) != 0) return MmapError(fname_, errno);
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    Status s = Unmap();
+    // Cut the reserved but unused tail so the file ends at the last record.
+    const uint64_t logical = file_offset_ + map_pos_ - map_size_;
+    if (::ftruncate(fd_, static_cast<off_t>(logical)) != 0 && s.ok()) {
+      s = MmapError(fname_, errno);
+    }
+    if (::close(fd_) != 0 && s.ok()) s = MmapError(fname_, errno);
+    fd_ = -1;
+    map_pos_ = map_size_ = 0;
+    return s;
+  }
+
+ private:
+  static constexpr size_t kMinChunk = 64 * 1024;
+  static constexpr size_t kMaxChunk = 1024 * 1024;
+
+  Status Unmap() {
+    if (map_base_ == nullptr) return Status::OK();
+    const int r = ::munmap(map_base_, map_size_);
+    map_base_ = nullptr;
+    if (r != 0) return MmapError(fname_, errno);
+    return Status::OK();
+  }
+
+  // Reserves and maps the chunk after the current one. Chunks double from
+  // 64 KiB to 1 MiB so small logs stay small.
+  Status MapNextChunk() {
+    Status s = Unmap();
+    if (!s.ok()) return s;
+    const size_t chunk =
+        map_size_ == 0 ? kMinChunk : std::min(map_size_ * 2, kMaxChunk);
+    const int r = ::posix_fallocate(fd_, static_cast<off_t>(file_offset_),
+                                    static_cast<off_t>(chunk));
+    if (r != 0) return MmapError(fname_, r);
+    void* base = ::mmap(nullptr, chunk, PROT_READ | PROT_WRITE, MAP_SHARED,
+                        fd_, static_cast<off_t>(file_offset_));
+    if (base == MAP_FAILED) {
+      map_size_ = map_pos_ = 0;
+      return MmapError(fname_, errno);
+    }
+    map_base_ = static_cast<char*>(base);
+    map_size_ = chunk;
+    map_pos_ = 0;
+    file_offset_ += chunk;
+    return Status::OK();
+  }
+
+  const std::string fname_;
+  int fd_;  // -1 once closed
+  char* map_base_ = nullptr;
+  size_t map_size_ = 0;       // bytes of the current mapping
+  size_t map_pos_ = 0;        // bytes of it written
+  uint64_t file_offset_ = 0;  // file offset just past the current mapping
+};
+
+}  // namespace
+
+bool MmapLimiter::Acquire() {
+  int n = available_.load(std::memory_order_relaxed);
+  while (n > 0) {
+    if (available_.compare_exchange_weak(n, n - 1,
+                                         std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status NewPosixMmapReadableFile(const std::string& fname, int fd,
+                                uint64_t size, MmapLimiter* limiter,
+                                std::unique_ptr<RandomAccessFile>* result) {
+  if (size == 0 || !limiter->Acquire()) {
+    return Status::NotSupported(fname, "not mapped");
+  }
+  void* base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) {
+    limiter->Release();
+    return MmapError(fname, errno);
+  }
+  ::close(fd);
+  *result = std::make_unique<PosixMmapReadableFile>(
+      fname, static_cast<char*>(base), static_cast<size_t>(size), limiter);
+  return Status::OK();
+}
+
+std::unique_ptr<WritableFile> NewPosixMmapLogFile(const std::string& fname,
+                                                  int fd) {
+  return std::make_unique<PosixMmapLogFile>(fname, fd);
+}
+
+}  // namespace ldb
