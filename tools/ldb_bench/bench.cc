@@ -4,7 +4,10 @@
 // process (so that each engine's peak RSS is its own and the engines cannot
 // disturb each other's memory). A child prints a line per benchmark as it
 // finishes and sends its results back through a pipe; the parent prints the
-// side-by-side table at the end.
+// side-by-side table at the end. With --repeats=N the engines run in N
+// interleaved rounds (ldb, leveldb, rocksdb, ldb, leveldb, ...), each child on
+// a fresh DB, and the final tables show medians over the rounds, so that a
+// burst of noise on the machine hits one round of one engine, not one engine.
 #include <sys/statfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -21,6 +24,7 @@
 #include "flags.h"
 #include "report.h"
 #include "runner.h"
+#include "summary.h"
 
 namespace tessera::ldb_bench {
 namespace {
@@ -82,6 +86,13 @@ void PrintHeader(const BenchFlags& flags, const std::string& base,
     std::printf("%s%s", i == 0 ? "" : ",", flags.benchmarks[i].c_str());
   }
   std::printf("\n");
+  if (flags.repeats > 1) {
+    std::printf(
+        "Rounds:     %lld, interleaved (each round runs every engine once, "
+        "in the order above,\n            on a fresh DB); final tables show "
+        "medians over the rounds\n",
+        static_cast<long long>(flags.repeats));
+  }
   struct statfs fs {};
   if (statfs(base.c_str(), &fs) == 0 &&
       static_cast<long>(fs.f_type) == kTmpfsMagic) {
@@ -167,6 +178,55 @@ EngineReport RunInChild(const BenchFlags& flags, const EngineFactory& factory,
   return report;
 }
 
+// Parses --engine: "all", or a comma-separated list of compiled-in engine
+// names (and "all"), into *engines in the order given, without duplicates.
+bool SelectEngines(const std::string& flag, std::vector<EngineFactory>* engines,
+                   std::string* error) {
+  const std::vector<EngineFactory>& compiled = CompiledEngines();
+  auto add = [engines](const EngineFactory& e) {
+    for (const EngineFactory& have : *engines) {
+      if (std::strcmp(have.name, e.name) == 0) return;
+    }
+    engines->push_back(e);
+  };
+  for (const std::string& name : SplitList(flag)) {
+    if (name == "all") {
+      for (const EngineFactory& e : compiled) add(e);
+      continue;
+    }
+    const EngineFactory* found = nullptr;
+    for (const EngineFactory& e : compiled) {
+      if (name == e.name) found = &e;
+    }
+    if (found == nullptr) {
+      std::string known;
+      for (const EngineFactory& e : compiled)
+        known += std::string(" ") + e.name;
+      *error = "bad value '" + flag + "' for --engine: '" + name +
+               "' is not compiled in; expected all, or a comma-separated "
+               "list of:" +
+               known;
+      return false;
+    }
+    add(*found);
+  }
+  if (engines->empty()) {
+    *error = "--engine is empty";
+    return false;
+  }
+  return true;
+}
+
+// "ldb_bench --a=1 --b=2": the command line, for the markdown caption.
+std::string CommandLine(int argc, char** argv) {
+  std::string line = "ldb_bench";
+  for (int i = 1; i < argc; i++) {
+    line += ' ';
+    line += argv[i];
+  }
+  return line;
+}
+
 int Main(int argc, char** argv) {
   BenchFlags flags;
   std::string error;
@@ -192,18 +252,8 @@ int Main(int argc, char** argv) {
   }
 
   std::vector<EngineFactory> engines;
-  for (const EngineFactory& e : CompiledEngines()) {
-    if (flags.engine == "all" || flags.engine == e.name) engines.push_back(e);
-  }
-  if (engines.empty()) {
-    std::string known;
-    for (const EngineFactory& e : CompiledEngines()) {
-      known += std::string(" ") + e.name;
-    }
-    std::fprintf(stderr,
-                 "ldb_bench: bad value '%s' for --engine: expected all or one "
-                 "of the engines compiled in:%s\n",
-                 flags.engine.c_str(), known.c_str());
+  if (!SelectEngines(flags.engine, &engines, &error)) {
+    std::fprintf(stderr, "ldb_bench: %s\n", error.c_str());
     return 2;
   }
 
@@ -222,21 +272,44 @@ int Main(int argc, char** argv) {
   }
 
   PrintHeader(flags, base, engines);
-  std::vector<EngineReport> reports;
+  // rounds[e].rounds[r]: engine e in round r.
+  std::vector<EngineRounds> rounds;
   for (const EngineFactory& e : engines) {
-    reports.push_back(RunInChild(flags, e, base + "/" + e.name));
+    rounds.push_back(EngineRounds{e.name, {}});
   }
-  PrintComparison(reports, flags.benchmarks, stdout);
+  for (int64_t r = 0; r < flags.repeats; r++) {
+    if (flags.repeats > 1) {
+      std::printf("---- round %lld of %lld ----\n",
+                  static_cast<long long>(r + 1),
+                  static_cast<long long>(flags.repeats));
+    }
+    for (size_t i = 0; i < engines.size(); i++) {
+      rounds[i].rounds.push_back(
+          RunInChild(flags, engines[i], base + "/" + engines[i].name));
+    }
+  }
+  if (flags.repeats == 1) {
+    std::vector<EngineReport> reports;
+    for (const EngineRounds& e : rounds) reports.push_back(e.rounds.front());
+    PrintComparison(reports, flags.benchmarks, stdout);
+  } else {
+    PrintMedianComparison(rounds, flags.benchmarks, stdout);
+  }
+  if (flags.markdown) {
+    PrintMarkdown(rounds, flags.benchmarks, CommandLine(argc, argv), stdout);
+  }
   std::fflush(stdout);
 
   if (!flags.keep && !flags.use_existing_db && !base_existed) {
     std::filesystem::remove_all(base, ec);
   }
 
-  for (const EngineReport& r : reports) {
-    if (!r.error.empty()) return 1;
-    for (const BenchResult& b : r.results) {
-      if (b.outcome == BenchResult::Outcome::kError) return 1;
+  for (const EngineRounds& e : rounds) {
+    for (const EngineReport& r : e.rounds) {
+      if (!r.error.empty()) return 1;
+      for (const BenchResult& b : r.results) {
+        if (b.outcome == BenchResult::Outcome::kError) return 1;
+      }
     }
   }
   return 0;

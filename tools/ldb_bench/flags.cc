@@ -32,8 +32,10 @@ constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
 std::vector<FlagSpec> Specs(BenchFlags* f) {
   return {
       {"engine", FlagType::kString, &f->engine, 0, 0,
-       "ldb|leveldb|rocksdb|all. 'all' runs every compiled-in engine on the "
-       "same workload and prints a side-by-side table."},
+       "all, one of ldb|leveldb|rocksdb, or a comma-separated list of them "
+       "(e.g. ldb,leveldb), run in that order. 'all' runs every compiled-in "
+       "engine. Every engine runs the same workload, and a side-by-side "
+       "table follows."},
       {"benchmarks", FlagType::kList, &f->benchmarks, 0, 0,
        "Comma-separated list, run in order. Known: fillseq, fillrandom, "
        "overwrite, readrandom, readmissing, readseq, seekrandom, fillsync, "
@@ -75,6 +77,17 @@ std::vector<FlagSpec> Specs(BenchFlags* f) {
       {"seed", FlagType::kInt, &f->seed, 0, kMaxInt,
        "Random seed. Thread t of the benchmark at position p of --benchmarks "
        "uses seed + t + 65536 * p."},
+      {"repeats", FlagType::kInt, &f->repeats, 1, 1000,
+       "Rounds of the whole --benchmarks list per engine, interleaved: round "
+       "1 runs every engine once (each in its own child process on a fresh "
+       "DB), then round 2, and so on. With more than one round the final "
+       "tables show per benchmark and engine the median over the rounds "
+       "(ops/s, MB/s, p50, p99), the min..max ops/s, ldb/X ratios of the "
+       "medians, and the median and max peak RSS; each round's own lines "
+       "are printed as it runs."},
+      {"markdown", FlagType::kBool, &f->markdown, 0, 0,
+       "Also print the final (median) throughput table, with peak RSS rows, "
+       "as a GitHub-markdown table ready to paste into a README."},
       {"histogram", FlagType::kBool, &f->histogram, 0, 0,
        "Print the latency histogram of each benchmark."},
       {"stats", FlagType::kBool, &f->stats, 0, 0,
@@ -101,6 +114,8 @@ bool ParseBool(std::string_view text, bool* out) {
   return false;
 }
 
+}  // namespace
+
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> items;
   size_t start = 0;
@@ -113,6 +128,8 @@ std::vector<std::string> SplitList(std::string_view text) {
   }
   return items;
 }
+
+namespace {
 
 // Word-wraps text to `width` columns, each line indented by `indent`.
 std::string Wrap(std::string_view text, size_t indent, size_t width) {
@@ -283,7 +300,8 @@ std::string FlagsUsage() {
       "ldb_bench: db_bench-style benchmarks of ldb, LevelDB and RocksDB, all\n"
       "configured alike (4 KiB blocks, snappy, bloom filter, same write\n"
       "buffer and block cache, max_open_files 1000). Each engine runs in its\n"
-      "own child process so that its peak RSS is its own.\n\n"
+      "own child process so that its peak RSS is its own. On a noisy\n"
+      "machine use --repeats=N: N interleaved rounds, medians reported.\n\n"
       "Usage: ldb_bench [--name=value ...]\n"
       "Byte counts accept K, M and G suffixes (powers of 1024); MB/s means\n"
       "MiB of key+value bytes per second.\n\n";

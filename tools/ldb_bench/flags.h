@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tessera::ldb_bench {
@@ -30,6 +31,8 @@ struct BenchFlags {
   int64_t seed = 301;
   bool histogram = false;
   bool stats = false;
+  int64_t repeats = 1;    // interleaved rounds of every engine
+  bool markdown = false;  // also print the final table as GitHub markdown
   bool help = false;
 
   // Derived after parsing.
@@ -43,6 +46,9 @@ extern const char* const kDefaultBenchmarks;
 // Parses argv[1, argc) into *flags. On a bad flag returns false and sets
 // *error to a one-line message. "--help" sets flags->help and returns true.
 bool ParseFlags(int argc, char** argv, BenchFlags* flags, std::string* error);
+
+// Splits "a,b,,c" into {"a", "b", "c"} (empty items dropped).
+std::vector<std::string> SplitList(std::string_view text);
 
 // The --help text.
 std::string FlagsUsage();
