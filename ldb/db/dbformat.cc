@@ -10,24 +10,6 @@
 
 namespace ldb {
 
-namespace {
-
-// Splits an internal key into its user key and packed (seq << 8 | type) tag.
-// A key too short to carry a tag (only damaged input) is treated as a bare
-// user key with tag 0, so that comparing it never reads out of bounds.
-inline void SplitInternalKey(const Slice& ikey, Slice* user_key,
-                             uint64_t* tag) {
-  if (ikey.size() < 8) {
-    *user_key = ikey;
-    *tag = 0;
-    return;
-  }
-  const size_t n = ikey.size() - 8;
-  *user_key = Slice(ikey.data(), n);
-  *tag = DecodeFixed64(ikey.data() + n);
-}
-
-}  // namespace
 
 std::string ParsedInternalKey::DebugString() const {
   std::string out = "'";
@@ -65,25 +47,6 @@ bool ParseInternalKey(const Slice& internal_key, ParsedInternalKey* result) {
 
 const char* InternalKeyComparator::Name() const {
   return "ldb.InternalKeyComparator";
-}
-
-int InternalKeyComparator::Compare(const Slice& a, const Slice& b) const {
-  Slice ua, ub;
-  uint64_t ta, tb;
-  SplitInternalKey(a, &ua, &ta);
-  SplitInternalKey(b, &ub, &tb);
-  int r = user_comparator_->Compare(ua, ub);
-  if (r != 0) {
-    return r;
-  }
-  // Larger (newer) tags first.
-  if (ta > tb) {
-    return -1;
-  }
-  if (ta < tb) {
-    return +1;
-  }
-  return 0;
 }
 
 void InternalKeyComparator::FindShortestSeparator(std::string* start,

@@ -67,13 +67,44 @@ inline Slice ExtractUserKey(const Slice& internal_key) {
   return Slice(internal_key.data(), internal_key.size() - 8);
 }
 
+// Splits an internal key into its user key and packed (seq << 8 | type) tag.
+// A key too short to carry a tag (only damaged input) is treated as a bare
+// user key with tag 0, so that comparing it never reads out of bounds.
+inline void SplitInternalKey(const Slice& ikey, Slice* user_key,
+                             uint64_t* tag) {
+  if (ikey.size() < 8) {
+    *user_key = ikey;
+    *tag = 0;
+    return;
+  }
+  const size_t n = ikey.size() - 8;
+  *user_key = Slice(ikey.data(), n);
+  *tag = DecodeFixed64(ikey.data() + n);
+}
+
 // Orders internal keys; wraps the user comparator. Thread-safe.
-class InternalKeyComparator : public Comparator {
+//
+// Compare is inline and the class final: it runs for every skiplist step,
+// block seek and merge, so calls through an InternalKeyComparator& are not
+// virtual, and a bytewise user order is a memcmp rather than a second
+// virtual call.
+class InternalKeyComparator final : public Comparator {
  public:
   // `c` must outlive this object.
-  explicit InternalKeyComparator(const Comparator* c) : user_comparator_(c) {}
+  explicit InternalKeyComparator(const Comparator* c)
+      : user_comparator_(c), user_is_bytewise_(c == BytewiseComparator()) {}
   const char* Name() const override;
-  int Compare(const Slice& a, const Slice& b) const override;
+  int Compare(const Slice& a, const Slice& b) const override {
+    Slice ua, ub;
+    uint64_t ta, tb;
+    SplitInternalKey(a, &ua, &ta);
+    SplitInternalKey(b, &ub, &tb);
+    const int r =
+        user_is_bytewise_ ? ua.compare(ub) : user_comparator_->Compare(ua, ub);
+    if (r != 0) return r;
+    // Larger (newer) tags first.
+    return ta > tb ? -1 : (ta < tb ? +1 : 0);
+  }
   void FindShortestSeparator(std::string* start,
                              const Slice& limit) const override;
   void FindShortSuccessor(std::string* key) const override;
@@ -84,6 +115,7 @@ class InternalKeyComparator : public Comparator {
 
  private:
   const Comparator* user_comparator_;
+  const bool user_is_bytewise_;
 };
 
 // Applies a user filter policy to the user-key part of internal keys.

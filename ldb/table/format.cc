@@ -75,18 +75,25 @@ Status ReadBlock(const RandomAccessFile* file, uint64_t file_size,
   }
   const size_t n = static_cast<size_t>(handle.size());
   const size_t total = n + kBlockTrailerSize;
-  std::unique_ptr<char[]> buf(new char[total]);
+  // Scratch for files that copy (pread). Typical blocks fit on the stack, so
+  // a compressed block costs one heap allocation (its uncompressed form). A
+  // mapped file hands out its own memory and ignores the scratch: checksum
+  // and decompress straight from the mapping.
+  constexpr size_t kStackScratch = 16 * 1024;
+  char stack_scratch[kStackScratch];
+  std::unique_ptr<char[]> heap_scratch;
+  char* scratch = stack_scratch;
+  if (total > kStackScratch) {
+    heap_scratch.reset(new char[total]);
+    scratch = heap_scratch.get();
+  }
   Slice contents;
-  Status s = file->Read(handle.offset(), total, &contents, buf.get());
+  Status s = file->Read(handle.offset(), total, &contents, scratch);
   if (!s.ok()) return s;
   if (contents.size() != total) {
     return Status::Corruption("truncated block read");
   }
-  // Keep our own copy when the file handed out memory of its own.
-  if (contents.data() != buf.get()) {
-    std::memcpy(buf.get(), contents.data(), total);
-  }
-  const char* data = buf.get();
+  const char* data = contents.data();
 
   if (options.verify_checksums) {
     const uint32_t expected = crc32c::Unmask(DecodeFixed32(data + n + 1));
@@ -97,12 +104,22 @@ Status ReadBlock(const RandomAccessFile* file, uint64_t file_size,
   }
 
   switch (static_cast<unsigned char>(data[n])) {
-    case kNoCompression:
-      result->data = Slice(data, n);
+    case kNoCompression: {
+      // The block must outlive the scratch and the mapping (it may sit in
+      // the block cache after its table closed): keep a copy.
+      std::unique_ptr<char[]> buf;
+      if (data == heap_scratch.get()) {
+        buf = std::move(heap_scratch);
+      } else {
+        buf.reset(new char[n == 0 ? 1 : n]);
+        std::memcpy(buf.get(), data, n);
+      }
+      result->data = Slice(buf.get(), n);
       result->owned = std::move(buf);
       result->heap_allocated = true;
       result->cachable = true;
       return Status::OK();
+    }
     case kSnappyCompression: {
       size_t ulength = 0;
       if (!snappy::GetUncompressedLength(data, n, &ulength) ||

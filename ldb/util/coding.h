@@ -29,7 +29,20 @@ bool GetFixed32(Slice* input, uint32_t* value);
 bool GetFixed64(Slice* input, uint64_t* value);
 
 // Parse a varint in [p, limit); returns the byte after it, or nullptr.
-const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* v);
+// The one-byte case (lengths under 128, the common one) is inline.
+const char* GetVarint32PtrFallback(const char* p, const char* limit,
+                                   uint32_t* v);
+inline const char* GetVarint32Ptr(const char* p, const char* limit,
+                                  uint32_t* v) {
+  if (p < limit) {
+    const uint32_t byte = static_cast<uint8_t>(*p);
+    if ((byte & 0x80) == 0) {
+      *v = byte;
+      return p + 1;
+    }
+  }
+  return GetVarint32PtrFallback(p, limit, v);
+}
 const char* GetVarint64Ptr(const char* p, const char* limit, uint64_t* v);
 
 // Bytes the varint encoding of v takes.
