@@ -1,6 +1,6 @@
 // MemTable: a skiplist of length-prefixed entries stored in an arena.
 //
-// Entry layout in the arena (one allocation per Add):
+// Entry layout (stored inside its skiplist node, one allocation per Add):
 //   varint32(internal key length) | internal key | varint32(value length) |
 //   value
 // where internal key = user key | fixed64(seq << 8 | type).
@@ -105,7 +105,8 @@ void MemTable::Add(SequenceNumber seq, ValueType type, const Slice& key,
   const size_t encoded_len = VarintLength(internal_key_size) +
                              internal_key_size + VarintLength(value_size) +
                              value_size;
-  char* buf = rep_->arena.Allocate(encoded_len);
+  Table::Prepared prepared;
+  char* buf = rep_->table.Prepare(encoded_len, &prepared);
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(internal_key_size));
   if (key_size > 0) {
     std::memcpy(p, key.data(), key_size);
@@ -118,7 +119,7 @@ void MemTable::Add(SequenceNumber seq, ValueType type, const Slice& key,
     std::memcpy(p, value.data(), value_size);
   }
   assert(p + value_size == buf + encoded_len);
-  rep_->table.Insert(buf);
+  rep_->table.InsertPrepared(prepared);
   num_entries_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -19,6 +19,7 @@
 #include <cassert>
 #include <cstddef>
 #include <new>
+#include <type_traits>
 
 #include "util/arena.h"
 #include "util/random.h"
@@ -42,6 +43,19 @@ class SkipList {
 
   // True when an entry equal to key is in the list.
   bool Contains(const Key& key) const;
+
+  // Two-step insert that stores the key's bytes inside its node, so that a
+  // search touches one cache line per node visited instead of two (node,
+  // then key). Only for Key = const char*: Prepare allocates a node with
+  // room for `payload_bytes` after its links and returns that room; the
+  // caller writes the entry there (the node's key points at it), then
+  // InsertPrepared links it. REQUIRES: as Insert; one writer.
+  struct Prepared {
+    Node* node = nullptr;
+    int height = 0;
+  };
+  char* Prepare(size_t payload_bytes, Prepared* prepared);
+  void InsertPrepared(const Prepared& prepared);
 
   // Walks the list. Thread-compatible: one thread per iterator, but many
   // iterators may run concurrently with one writer.
@@ -95,6 +109,8 @@ class SkipList {
   }
   int RandomHeight();
   Node* NewNode(const Key& key, int height);
+  // Links node (of the given height) in after the nodes in prev[0, height).
+  void Link(Node* node, int height, Node** prev);
   bool Equal(const Key& a, const Key& b) const { return compare_(a, b) == 0; }
   // True when key sorts after n's key (null n is +infinity: false).
   bool KeyIsAfterNode(const Key& key, const Node* n) const {
@@ -255,8 +271,42 @@ void SkipList<Key, Comparator>::Insert(const Key& key) {
   Node* x = FindGreaterOrEqual(key, prev);
   assert(x == nullptr || !Equal(key, x->key));
   (void)x;
-
   const int height = RandomHeight();
+  Link(NewNode(key, height), height, prev);
+}
+
+template <typename Key, class Comparator>
+char* SkipList<Key, Comparator>::Prepare(size_t payload_bytes,
+                                         Prepared* prepared) {
+  static_assert(std::is_same_v<Key, const char*>,
+                "Prepare stores the key bytes in the node");
+  const int height = RandomHeight();
+  const size_t node_bytes =
+      sizeof(Node) + sizeof(std::atomic<Node*>) * height;
+  char* mem = arena_->AllocateAligned(node_bytes + payload_bytes);
+  char* payload = mem + node_bytes;
+  Node* node = new (mem) Node(payload);
+  std::atomic<Node*>* links =
+      reinterpret_cast<std::atomic<Node*>*>(mem + sizeof(Node));
+  for (int i = 0; i < height; i++) {
+    new (&links[i]) std::atomic<Node*>(nullptr);
+  }
+  prepared->node = node;
+  prepared->height = height;
+  return payload;
+}
+
+template <typename Key, class Comparator>
+void SkipList<Key, Comparator>::InsertPrepared(const Prepared& prepared) {
+  Node* prev[kMaxHeight];
+  Node* x = FindGreaterOrEqual(prepared.node->key, prev);
+  assert(x == nullptr || !Equal(prepared.node->key, x->key));
+  (void)x;
+  Link(prepared.node, prepared.height, prev);
+}
+
+template <typename Key, class Comparator>
+void SkipList<Key, Comparator>::Link(Node* node, int height, Node** prev) {
   const int old_height = GetMaxHeight();
   if (height > old_height) {
     for (int level = old_height; level < height; level++) {
@@ -267,7 +317,6 @@ void SkipList<Key, Comparator>::Insert(const Key& key) {
     max_height_.store(height, std::memory_order_relaxed);
   }
 
-  Node* node = NewNode(key, height);
   for (int level = 0; level < height; level++) {
     // The new node is not reachable yet, so its own links need no ordering;
     // publishing it through prev[level] does (release).
