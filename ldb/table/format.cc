@@ -105,8 +105,16 @@ Status ReadBlock(const RandomAccessFile* file, uint64_t file_size,
 
   switch (static_cast<unsigned char>(data[n])) {
     case kNoCompression: {
-      // The block must outlive the scratch and the mapping (it may sit in
-      // the block cache after its table closed): keep a copy.
+      if (data != stack_scratch && data != heap_scratch.get()) {
+        // The file's own memory (a mapping that lives as long as the file):
+        // borrow it. Not cachable: a cached block could outlive the file.
+        // This keeps index and filter blocks out of the heap, where they
+        // would otherwise sit twice (heap copy + mapped pages).
+        result->data = Slice(data, n);
+        result->cachable = false;
+        result->heap_allocated = false;
+        return Status::OK();
+      }
       std::unique_ptr<char[]> buf;
       if (data == heap_scratch.get()) {
         buf = std::move(heap_scratch);

@@ -90,8 +90,10 @@ struct BlockContents {
 // Checks that the block and its trailer lie inside the file, verifies the
 // checksum when options.verify_checksums, and uncompresses. Damage gives
 // Corruption, never an out-of-bounds read or a huge allocation. The result
-// always owns its bytes (a copy is made when the file returns memory of its
-// own), so it stays valid after the file is gone.
+// owns its bytes (cachable, heap_allocated), except for a block stored
+// uncompressed in a file that hands out memory of its own (a mapping): then
+// it borrows that memory (neither cachable nor heap_allocated) and is valid
+// only as long as the file.
 Status ReadBlock(const RandomAccessFile* file, uint64_t file_size,
                  const ReadOptions& options, const BlockHandle& handle,
                  BlockContents* result);

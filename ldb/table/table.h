@@ -29,7 +29,8 @@ class Table {
   ~Table();
 
   // Iterator over the table's entries. A damaged block surfaces as
-  // iterator status Corruption, never as wrong data.
+  // iterator status Corruption, never as wrong data. The table must outlive
+  // the iterator (blocks may borrow the file's mapped memory).
   std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) const;
 
   // Finds the first entry with key >= k and, if one exists, calls
