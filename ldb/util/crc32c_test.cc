@@ -111,6 +111,14 @@ TEST(CRC32CTest, HardwareMatchesPortable) {
               internal::ExtendHardware(init, buf.data() + offset, len))
         << "offset " << offset << " len " << len << " init " << init;
   }
+  // Every length around the interleaved-stripe rounds (3 x 128 bytes).
+  for (size_t len = 370; len <= 1200; ++len) {
+    for (size_t offset : {0, 3, 8}) {
+      ASSERT_EQ(internal::ExtendPortable(7, buf.data() + offset, len),
+                internal::ExtendHardware(7, buf.data() + offset, len))
+          << "offset " << offset << " len " << len;
+    }
+  }
 }
 
 }  // namespace
