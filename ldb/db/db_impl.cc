@@ -502,11 +502,15 @@ Status DBImpl::Get(const ReadOptions& options, const Slice& key,
   Version::GetStats stats;
   {
     // Read without the mutex: the memtables and the Version are pinned.
+    // The newest visible entry decides; one hidden by a deletion or by the
+    // comparator's hooks (reclaimed / expired at `now`) is NotFound and
+    // older versions are never consulted.
     mutex_.Unlock();
+    const uint64_t now = env_->NowSeconds();
     LookupKey lkey(key, snapshot);
-    if (mem->Get(lkey, value, &s)) {
-      // Found in the memtable (a value or a deletion).
-    } else if (imm != nullptr && imm->Get(lkey, value, &s)) {
+    if (mem->Get(lkey, now, value, &s)) {
+      // Found in the memtable (a value, or a hidden key).
+    } else if (imm != nullptr && imm->Get(lkey, now, value, &s)) {
       // Found in the immutable memtable.
     } else {
       s = current->Get(options, lkey, value, &stats);
@@ -532,7 +536,10 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
       options.snapshot != nullptr
           ? static_cast<const SnapshotImpl*>(options.snapshot)->sequence()
           : latest_snapshot;
-  return NewDBIterator(user_comparator(), std::move(iter), sequence);
+  // Expiry is judged against the clock as of the iterator's creation, like
+  // its sequence.
+  return NewDBIterator(user_comparator(), std::move(iter), sequence,
+                       env_->NowSeconds());
 }
 
 const Snapshot* DBImpl::GetSnapshot() {

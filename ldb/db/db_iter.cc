@@ -15,6 +15,7 @@
 #include <cassert>
 #include <string>
 
+#include "db/read_hooks.h"
 #include "util/logging.h"
 
 namespace ldb {
@@ -25,9 +26,15 @@ namespace {
 class DBIter final : public Iterator {
  public:
   // `ucmp` must outlive the iterator.
+  // With apply_hooks, the comparator's ShouldDrop / ShouldDropMaybe at
+  // now_seconds hide keys too (see IsHidden).
   DBIter(const Comparator* ucmp, std::unique_ptr<Iterator> iter,
-         SequenceNumber sequence)
-      : ucmp_(ucmp), iter_(std::move(iter)), sequence_(sequence) {}
+         SequenceNumber sequence, bool apply_hooks, uint64_t now_seconds)
+      : ucmp_(ucmp),
+        iter_(std::move(iter)),
+        sequence_(sequence),
+        apply_hooks_(apply_hooks),
+        now_seconds_(now_seconds) {}
 
   bool Valid() const override { return valid_; }
   Slice key() const override {
@@ -57,11 +64,14 @@ class DBIter final : public Iterator {
   enum class Direction { kForward, kReverse };
 
   // THE place that decides whether an entry visible at sequence_ makes its
-  // user key invisible (and hides every older version of it). Today only
-  // deletions do; the comparator hooks (ShouldDrop / ShouldDropMaybe, see
-  // shared/DESIGN.md) belong here as well.
+  // user key invisible (and hides every older version of it): a deletion,
+  // or a value the comparator reclaims (ShouldDrop) or declares expired
+  // (ShouldDropMaybe) at now_seconds_. Callers only ask about the newest
+  // visible entry of a key, so an older version never resurfaces.
   bool IsHidden(const ParsedInternalKey& ikey) const {
-    return ikey.type == kTypeDeletion;
+    if (!apply_hooks_) return ikey.type == kTypeDeletion;
+    return EntryHidesKey(ucmp_, ikey.type, ikey.user_key, ikey.sequence,
+                         now_seconds_);
   }
 
   // Parses iter_->key(). On damage records Corruption, invalidates the
@@ -96,6 +106,8 @@ class DBIter final : public Iterator {
   const Comparator* const ucmp_;
   const std::unique_ptr<Iterator> iter_;
   const SequenceNumber sequence_;
+  const bool apply_hooks_;
+  const uint64_t now_seconds_;
 
   Status status_;
   std::string saved_key_;    // see the file comment; scratch in kForward
@@ -278,7 +290,15 @@ std::unique_ptr<Iterator> NewDBIterator(const Comparator* user_comparator,
                                         std::unique_ptr<Iterator> internal_iter,
                                         SequenceNumber sequence) {
   return std::make_unique<DBIter>(user_comparator, std::move(internal_iter),
-                                  sequence);
+                                  sequence, /*apply_hooks=*/false, 0);
+}
+
+std::unique_ptr<Iterator> NewDBIterator(const Comparator* user_comparator,
+                                        std::unique_ptr<Iterator> internal_iter,
+                                        SequenceNumber sequence,
+                                        uint64_t now_seconds) {
+  return std::make_unique<DBIter>(user_comparator, std::move(internal_iter),
+                                  sequence, /*apply_hooks=*/true, now_seconds);
 }
 
 }  // namespace ldb

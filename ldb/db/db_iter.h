@@ -4,6 +4,7 @@
 #ifndef LDB_DB_DB_ITER_H_
 #define LDB_DB_DB_ITER_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "db/dbformat.h"
@@ -23,6 +24,16 @@ namespace ldb {
 std::unique_ptr<Iterator> NewDBIterator(const Comparator* user_comparator,
                                         std::unique_ptr<Iterator> internal_iter,
                                         SequenceNumber sequence);
+
+// As above, and the newest visible entry of a user key also hides the key
+// (with every older version) when user_comparator's ShouldDrop or
+// ShouldDropMaybe holds for it at `now_seconds` (db/read_hooks.h). The DB
+// passes Env::NowSeconds() read when the iterator is created. The overload
+// without now_seconds applies no hooks (deletions only).
+std::unique_ptr<Iterator> NewDBIterator(const Comparator* user_comparator,
+                                        std::unique_ptr<Iterator> internal_iter,
+                                        SequenceNumber sequence,
+                                        uint64_t now_seconds);
 
 }  // namespace ldb
 

@@ -9,6 +9,7 @@
 #include <cassert>
 #include <cstring>
 
+#include "db/read_hooks.h"
 #include "db/skiplist.h"
 #include "util/arena.h"
 #include "util/coding.h"
@@ -125,6 +126,18 @@ void MemTable::Add(SequenceNumber seq, ValueType type, const Slice& key,
 
 bool MemTable::Get(const LookupKey& key, std::string* value, Status* s,
                    SequenceNumber* found_seq) {
+  return GetImpl(key, nullptr, 0, value, s, found_seq);
+}
+
+bool MemTable::Get(const LookupKey& key, uint64_t now_seconds,
+                   std::string* value, Status* s, SequenceNumber* found_seq) {
+  return GetImpl(key, rep_->comparator.icmp.user_comparator(), now_seconds,
+                 value, s, found_seq);
+}
+
+bool MemTable::GetImpl(const LookupKey& key, const Comparator* hooks,
+                       uint64_t now_seconds, std::string* value, Status* s,
+                       SequenceNumber* found_seq) {
   Table::Iterator iter(&rep_->table);
   iter.Seek(key.memtable_key().data());
   if (!iter.Valid()) {
@@ -140,10 +153,19 @@ bool MemTable::Get(const LookupKey& key, std::string* value, Status* s,
   }
   const uint64_t tag =
       DecodeFixed64(internal_key.data() + internal_key.size() - 8);
+  const SequenceNumber seq = tag >> 8;
   if (found_seq != nullptr) {
-    *found_seq = tag >> 8;
+    *found_seq = seq;
   }
-  switch (static_cast<ValueType>(tag & 0xff)) {
+  const auto type = static_cast<ValueType>(tag & 0xff);
+  if (hooks != nullptr &&
+      EntryHidesKey(hooks, type, user_key, seq, now_seconds)) {
+    // Reclaimed or expired (the hooks look at the key as stored, e.g. its
+    // expire bytes): hides the key like a deletion.
+    *s = Status::NotFound(Slice());
+    return true;
+  }
+  switch (type) {
     case kTypeValue: {
       const Slice v =
           GetLengthPrefixed(internal_key.data() + internal_key.size());

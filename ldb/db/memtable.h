@@ -48,6 +48,13 @@ class MemTable {
   bool Get(const LookupKey& key, std::string* value, Status* s,
            SequenceNumber* found_seq = nullptr);
 
+  // As Get, but a value for which the user comparator's ShouldDrop or
+  // ShouldDropMaybe holds at now_seconds (db/read_hooks.h, EntryHidesKey) is
+  // reported like a deletion: true with *s = NotFound, so that the caller
+  // looks no further (older versions of the key stay hidden).
+  bool Get(const LookupKey& key, uint64_t now_seconds, std::string* value,
+           Status* s, SequenceNumber* found_seq = nullptr);
+
   // Number of entries added.
   uint64_t NumEntries() const {
     return num_entries_.load(std::memory_order_relaxed);
@@ -56,6 +63,11 @@ class MemTable {
  private:
   struct Rep;
   ~MemTable();
+
+  // Both Gets; hooks (the user comparator) is null for the plain one.
+  bool GetImpl(const LookupKey& key, const Comparator* hooks,
+               uint64_t now_seconds, std::string* value, Status* s,
+               SequenceNumber* found_seq);
 
   std::atomic<int> refs_{0};
   std::atomic<uint64_t> num_entries_{0};

@@ -9,6 +9,7 @@
 #include "db/filename.h"
 #include "db/log_reader.h"
 #include "db/log_writer.h"
+#include "db/read_hooks.h"
 #include "db/table_cache.h"
 #include "ldb/env.h"
 #include "table/merger.h"
@@ -244,6 +245,7 @@ Status Version::Get(const ReadOptions& options, const LookupKey& key,
   const Comparator* ucmp = vset_->icmp_->user_comparator();
   const Slice ikey = key.internal_key();
   const Slice user_key = key.user_key();
+  const uint64_t now_seconds = vset_->env_->NowSeconds();
 
   enum class Outcome { kNotFound, kFound, kDeleted, kCorrupt };
   Outcome outcome = Outcome::kNotFound;
@@ -251,6 +253,11 @@ Status Version::Get(const ReadOptions& options, const LookupKey& key,
   FileMetaData* last_file_read = nullptr;
   int last_file_read_level = -1;
 
+  // The newest entry of the key a table holds at or below the lookup
+  // sequence decides (files are probed newest first): found, or hidden by a
+  // deletion or by the comparator's hooks (reclaimed / expired, judged on the
+  // key as stored, e.g. its expire bytes). A hidden key is NotFound and no
+  // older file is probed, so an older version never resurfaces.
   auto handle_result = [&](const Slice& found_key, const Slice& found_value) {
     ParsedInternalKey parsed;
     if (!ParseInternalKey(found_key, &parsed)) {
@@ -258,7 +265,8 @@ Status Version::Get(const ReadOptions& options, const LookupKey& key,
       return;
     }
     if (ucmp->Compare(parsed.user_key, user_key) != 0) return;  // not here
-    if (parsed.type == kTypeValue) {
+    if (!EntryHidesKey(ucmp, parsed.type, parsed.user_key, parsed.sequence,
+                       now_seconds)) {
       outcome = Outcome::kFound;
       value->assign(found_value.data(), found_value.size());
     } else {
