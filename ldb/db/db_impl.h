@@ -72,10 +72,18 @@ class DBImpl : public DB {
   std::unique_ptr<Iterator> TEST_NewInternalIterator();
   // See VersionSet::MaxNextLevelOverlappingBytes.
   int64_t TEST_MaxNextLevelOverlappingBytes();
+  // Compactions split into more than one key range (run in parallel) so far.
+  uint64_t TEST_MultiRangeCompactions() const {
+    return multi_range_compactions_.load(std::memory_order_relaxed);
+  }
+  // Waits until no flush or compaction is needed or running (or background
+  // work stopped: error, shutdown).
+  void TEST_WaitForBackgroundIdle();
 
  private:
   friend class DB;
   struct CompactionState;
+  struct SubcompactionState;
   struct Writer;
 
   // A CompactRange (or CompactRangeSelfLevel) request for one level,
@@ -156,23 +164,38 @@ class DBImpl : public DB {
   // the DB shuts down or fails).
   void RunManualCompaction(ManualCompaction* manual)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // Flushes imm_ and installs the result.
-  void CompactMemTable() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Flushes imm_ and installs the result. With level0_only the table stays
+  // in level 0 (flushes while a compaction runs: a deeper level could get a
+  // file in a key gap that the compaction's outputs then overlap).
+  void CompactMemTable(bool level0_only = false)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Writes mem to level-0 table(s) (or deeper, when base is given, see
   // Version::PickLevelForMemTableOutput) and records them in *edit.
   Status WriteLevel0Table(MemTable* mem, VersionEdit* edit, Version* base)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   Status DoCompactionWork(CompactionState* compact)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Cuts compact's key range into compact->ranges: disjoint user-key ranges
+  // of about equal input bytes (see Options::max_subcompactions), or one.
+  void SplitCompactionRanges(CompactionState* compact) LOCKS_EXCLUDED(mutex_);
+  // Merges one key range of a compaction into its own output files and sets
+  // sub->status. Runs on any thread; the ranges of a compaction run at once.
+  void RunSubcompaction(SubcompactionState* sub) LOCKS_EXCLUDED(mutex_);
+  // Called by a running compaction between keys when has_imm_ is set:
+  // flushes imm_ unless another range is already doing so. Adds the time
+  // spent to *micros. Returns false (the compaction should stop) after a
+  // background error.
+  bool FlushImmDuringCompaction(uint64_t* micros) LOCKS_EXCLUDED(mutex_);
   // The per-entry decision of a compaction: true when the entry with
   // internal key `key` (in input order) is left out of the output. Keeps the
-  // per-user-key state in *compact. Every drop rule lives here.
-  bool ShouldDropEntry(CompactionState* compact, const Slice& key);
+  // per-user-key state in *sub (all entries of a user key are in one range).
+  // Every drop rule lives here.
+  bool ShouldDropEntry(SubcompactionState* sub, const Slice& key);
   // True when the current output file should be closed before `key`.
-  bool ShouldCutOutputBefore(CompactionState* compact, const Slice& key);
-  Status OpenCompactionOutputFile(CompactionState* compact)
+  bool ShouldCutOutputBefore(SubcompactionState* sub, const Slice& key);
+  Status OpenCompactionOutputFile(SubcompactionState* sub)
       LOCKS_EXCLUDED(mutex_);
-  Status FinishCompactionOutputFile(CompactionState* compact, Iterator* input)
+  Status FinishCompactionOutputFile(SubcompactionState* sub, Iterator* input)
       LOCKS_EXCLUDED(mutex_);
   Status InstallCompactionResults(CompactionState* compact)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -236,6 +259,13 @@ class DBImpl : public DB {
   Status bg_error_ GUARDED_BY(mutex_);
 
   CompactionStats stats_[config::kNumLevels] GUARDED_BY(mutex_);
+
+  // ---- Parallel subcompactions (db_impl_compaction.cc).
+  // True while one key range of the running compaction flushes imm_, so
+  // that the other ranges keep merging instead. Written under mutex_.
+  std::atomic<bool> compaction_flushing_imm_{false};
+  // Compactions split into more than one key range.
+  std::atomic<uint64_t> multi_range_compactions_{0};
 };
 
 // The options a DB really runs with: comparator and filter policy wrapped

@@ -5,8 +5,15 @@
 // background_compaction_scheduled_ keeps at most one queued). Each job does
 // the most urgent thing: flush the immutable memtable, else a manual
 // compaction step, else what VersionSet::PickCompaction finds.
+//
+// Parallel subcompactions: a big compaction is cut into disjoint user-key
+// ranges (SplitCompactionRanges), each merged by RunSubcompaction on its own
+// thread into its own output files; the background thread runs the first
+// range itself, joins the others and installs every output in one edit.
+// Whichever range sees a full immutable memtable first flushes it.
 #include <algorithm>
 #include <cinttypes>
+#include <thread>
 
 #include "db/builder.h"
 #include "db/db_impl.h"
@@ -20,7 +27,16 @@
 
 namespace ldb {
 
-// The state of one running compaction. Used by the background thread only.
+namespace {
+
+// Upper bound on Options::max_subcompactions.
+constexpr int kMaxSubcompactions = 16;
+
+}  // namespace
+
+// The state of one running compaction, shared by its key ranges. Set up and
+// read by the background thread; while the ranges run they only read it
+// (except `failed`).
 struct DBImpl::CompactionState {
   // One file produced by the compaction.
   struct Output {
@@ -33,8 +49,6 @@ struct DBImpl::CompactionState {
 
   explicit CompactionState(Compaction* c) : compaction(c) {}
 
-  Output* current_output() { return &outputs.back(); }
-
   Compaction* const compaction;
 
   // Entries at or below this sequence are visible to every snapshot, so
@@ -42,6 +56,39 @@ struct DBImpl::CompactionState {
   SequenceNumber smallest_snapshot = 0;
   // Env::NowSeconds(), read once when the compaction starts.
   uint64_t now_seconds = 0;
+
+  // The key ranges, in key order (one unless the compaction was split).
+  std::vector<std::unique_ptr<SubcompactionState>> ranges;
+  // Set by a range that fails, so that the others stop early.
+  std::atomic<bool> failed{false};
+
+  // Totals over the ranges, set once they all finished.
+  uint64_t total_bytes = 0;
+  uint64_t entries_dropped = 0;
+};
+
+// One key range of a compaction, merged into its own output files. Used by
+// one thread at a time: the range's thread while it runs, then the
+// background thread.
+struct DBImpl::SubcompactionState {
+  using Output = CompactionState::Output;
+
+  explicit SubcompactionState(CompactionState* c) : compact(c) {}
+
+  Output* current_output() { return &outputs.back(); }
+
+  CompactionState* const compact;  // the compaction this is a range of
+
+  // The range: internal keys in [start, limit), each bound the first
+  // internal key of its user key (so no user key is split); empty means
+  // unbounded.
+  std::string start;
+  std::string limit;
+
+  // The compaction's input, positioned by RunSubcompaction.
+  std::unique_ptr<Iterator> input;
+  // This range's IsBaseLevelForKey / ShouldStopBefore state.
+  Compaction::Cursor cursor;
 
   std::vector<Output> outputs;
   // The output being written, if any.
@@ -59,6 +106,11 @@ struct DBImpl::CompactionState {
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
 
   uint64_t entries_dropped = 0;
+  // Time this range spent flushing imm_.
+  uint64_t imm_micros = 0;
+  Status status;
+  // Stopped because another range failed (its status says only that).
+  bool aborted = false;
 };
 
 // ---------------------------------------------------------------- Scheduling
@@ -243,14 +295,14 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
   return s;
 }
 
-void DBImpl::CompactMemTable() {
+void DBImpl::CompactMemTable(bool level0_only) {
   mutex_.AssertHeld();
   assert(imm_ != nullptr);
 
   VersionEdit edit;
   Version* base = versions_->current();
   base->Ref();
-  Status s = WriteLevel0Table(imm_, &edit, base);
+  Status s = WriteLevel0Table(imm_, &edit, level0_only ? nullptr : base);
   base->Unref();
 
   if (s.ok() && shutting_down_.load(std::memory_order_acquire)) {
@@ -283,6 +335,16 @@ Status DBImpl::TEST_CompactMemTable() {
     if (imm_ != nullptr) s = bg_error_;
   }
   return s;
+}
+
+void DBImpl::TEST_WaitForBackgroundIdle() {
+  MutexLock l(&mutex_);
+  while ((background_compaction_scheduled_ || imm_ != nullptr ||
+          versions_->NeedsCompaction()) &&
+         bg_error_.ok() && !shutting_down_.load(std::memory_order_acquire)) {
+    MaybeScheduleCompaction();
+    background_work_finished_signal_.Wait();
+  }
 }
 
 // ---------------------------------------------------------------- Manual
@@ -470,73 +532,71 @@ void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
 
 // ---------------------------------------------------------------- Compaction
 
-bool DBImpl::ShouldDropEntry(CompactionState* compact, const Slice& key) {
+bool DBImpl::ShouldDropEntry(SubcompactionState* sub, const Slice& key) {
   ParsedInternalKey ikey;
   if (!ParseInternalKey(key, &ikey)) {
     // Keep a malformed key (reads report it) and forget the key state so
     // no valid entry is dropped because of it.
-    compact->current_user_key.clear();
-    compact->has_current_user_key = false;
-    compact->last_sequence_for_key = kMaxSequenceNumber;
+    sub->current_user_key.clear();
+    sub->has_current_user_key = false;
+    sub->last_sequence_for_key = kMaxSequenceNumber;
     return false;
   }
 
-  if (!compact->has_current_user_key ||
-      user_comparator()->Compare(ikey.user_key,
-                                 Slice(compact->current_user_key)) != 0) {
+  if (!sub->has_current_user_key ||
+      user_comparator()->Compare(ikey.user_key, Slice(sub->current_user_key)) !=
+          0) {
     // The first (newest) entry of this user key.
-    compact->current_user_key.assign(ikey.user_key.data(),
-                                     ikey.user_key.size());
-    compact->has_current_user_key = true;
-    compact->last_sequence_for_key = kMaxSequenceNumber;
+    sub->current_user_key.assign(ikey.user_key.data(), ikey.user_key.size());
+    sub->has_current_user_key = true;
+    sub->last_sequence_for_key = kMaxSequenceNumber;
   }
 
+  const CompactionState* compact = sub->compact;
   bool drop = false;
-  if (compact->last_sequence_for_key <= compact->smallest_snapshot) {
+  if (sub->last_sequence_for_key <= compact->smallest_snapshot) {
     // Rule A: a newer entry of this key is visible to every snapshot, so
     // no reader can see this one.
     drop = true;
   } else if (ikey.type == kTypeDeletion &&
              ikey.sequence <= compact->smallest_snapshot &&
-             compact->compaction->IsBaseLevelForKey(ikey.user_key)) {
+             compact->compaction->IsBaseLevelForKey(ikey.user_key,
+                                                    &sub->cursor)) {
     // Rule B: a tombstone every snapshot sees, with nothing older below
     // the output level: older entries of this key in the inputs are
     // dropped by rule A in the next steps, so the tombstone has nothing
     // left to hide.
     drop = true;
   }
-  compact->last_sequence_for_key = ikey.sequence;
+  sub->last_sequence_for_key = ikey.sequence;
   return drop;
 }
 
-bool DBImpl::ShouldCutOutputBefore(CompactionState* compact, const Slice& key) {
-  if (compact->builder == nullptr) return false;
+bool DBImpl::ShouldCutOutputBefore(SubcompactionState* sub, const Slice& key) {
+  if (sub->builder == nullptr) return false;
   // Never split one user key's entries across two files of a level: the
   // level invariants (and reads) rely on a user key living in one file.
-  const Slice user_key = ExtractUserKey(key);
-  if (user_comparator()->Compare(user_key,
-                                 Slice(compact->output_last_user_key)) == 0) {
+  const Slice user_key = key.size() >= 8 ? ExtractUserKey(key) : key;
+  if (user_comparator()->Compare(user_key, Slice(sub->output_last_user_key)) ==
+      0) {
     return false;
   }
+  const Compaction* c = sub->compact->compaction;
   // Grandparent overlap (always asked, it keeps its own accounting).
-  bool cut = compact->compaction->ShouldStopBefore(key);
-  if (compact->builder->FileSize() >=
-      compact->compaction->MaxOutputFileSize()) {
-    cut = true;
-  }
+  bool cut = c->ShouldStopBefore(key, &sub->cursor);
+  if (sub->builder->FileSize() >= c->MaxOutputFileSize()) cut = true;
   // The Tair hook: outputs of level >= 1 (all compaction outputs) do not
   // straddle e.g. buckets.
-  const int output_level = compact->compaction->output_level();
-  if (output_level >= 1 &&
-      user_comparator()->ShouldStopBefore(Slice(compact->output_first_user_key),
+  if (c->output_level() >= 1 &&
+      user_comparator()->ShouldStopBefore(Slice(sub->output_first_user_key),
                                           user_key)) {
     cut = true;
   }
   return cut;
 }
 
-Status DBImpl::OpenCompactionOutputFile(CompactionState* compact) {
-  assert(compact->builder == nullptr);
+Status DBImpl::OpenCompactionOutputFile(SubcompactionState* sub) {
+  assert(sub->builder == nullptr);
   uint64_t file_number;
   {
     MutexLock l(&mutex_);
@@ -544,44 +604,43 @@ Status DBImpl::OpenCompactionOutputFile(CompactionState* compact) {
     pending_outputs_.insert(file_number);
     CompactionState::Output out;
     out.number = file_number;
-    compact->outputs.push_back(std::move(out));
+    sub->outputs.push_back(std::move(out));
   }
   const std::string fname = TableFileName(dbname_, file_number);
-  Status s = env_->NewWritableFile(fname, &compact->outfile);
+  Status s = env_->NewWritableFile(fname, &sub->outfile);
   if (s.ok()) {
-    compact->builder =
-        std::make_unique<TableBuilder>(options_, compact->outfile.get());
+    sub->builder = std::make_unique<TableBuilder>(options_, sub->outfile.get());
   }
   return s;
 }
 
-Status DBImpl::FinishCompactionOutputFile(CompactionState* compact,
+Status DBImpl::FinishCompactionOutputFile(SubcompactionState* sub,
                                           Iterator* input) {
-  assert(compact->outfile != nullptr);
-  assert(compact->builder != nullptr);
-  CompactionState::Output* out = compact->current_output();
+  assert(sub->outfile != nullptr);
+  assert(sub->builder != nullptr);
+  CompactionState::Output* out = sub->current_output();
   const uint64_t output_number = out->number;
   assert(output_number != 0);
 
-  const uint64_t current_entries = compact->builder->NumEntries();
+  const uint64_t current_entries = sub->builder->NumEntries();
   Status s = input->status();
   if (s.ok()) {
-    s = compact->builder->Finish();
+    s = sub->builder->Finish();
   } else {
-    compact->builder->Abandon();
+    sub->builder->Abandon();
   }
-  const uint64_t current_bytes = compact->builder->FileSize();
+  const uint64_t current_bytes = sub->builder->FileSize();
   out->file_size = current_bytes;
-  compact->total_bytes += current_bytes;
-  compact->builder.reset();
+  sub->total_bytes += current_bytes;
+  sub->builder.reset();
 
-  if (s.ok()) s = compact->outfile->Sync();
+  if (s.ok()) s = sub->outfile->Sync();
   if (s.ok()) {
-    s = compact->outfile->Close();
+    s = sub->outfile->Close();
   } else {
-    compact->outfile->Close().IgnoreError();
+    sub->outfile->Close().IgnoreError();
   }
-  compact->outfile.reset();
+  sub->outfile.reset();
 
   if (s.ok() && current_entries > 0) {
     // Check that the table is usable before it is installed.
@@ -592,7 +651,7 @@ Status DBImpl::FinishCompactionOutputFile(CompactionState* compact,
       Log(options_.info_log,
           "Generated table #%" PRIu64 "@%d: %" PRIu64 " keys, %" PRIu64
           " bytes",
-          output_number, compact->compaction->level(), current_entries,
+          output_number, sub->compact->compaction->level(), current_entries,
           current_bytes);
     }
   }
@@ -608,93 +667,224 @@ Status DBImpl::InstallCompactionResults(CompactionState* compact) {
       compact->total_bytes, c->output_level());
   c->AddInputDeletions(c->edit());
   const int output_level = c->output_level();
-  for (const CompactionState::Output& out : compact->outputs) {
-    c->edit()->AddFile(output_level, out.number, out.file_size, out.smallest,
-                       out.largest, out.max_sequence);
+  // The ranges are disjoint and in key order, and so are their outputs.
+  for (const std::unique_ptr<SubcompactionState>& sub : compact->ranges) {
+    for (const CompactionState::Output& out : sub->outputs) {
+      c->edit()->AddFile(output_level, out.number, out.file_size, out.smallest,
+                         out.largest, out.max_sequence);
+    }
   }
   return versions_->LogAndApply(c->edit(), &mutex_);
 }
 
 void DBImpl::CleanupCompaction(CompactionState* compact) {
   mutex_.AssertHeld();
-  if (compact->builder != nullptr) {
-    // Only after an error: abandon the unfinished output.
-    compact->builder->Abandon();
-    compact->builder.reset();
-  }
-  if (compact->outfile != nullptr) {
-    compact->outfile->Close().IgnoreError();
-    compact->outfile.reset();
-  }
-  for (const CompactionState::Output& out : compact->outputs) {
-    pending_outputs_.erase(out.number);
+  for (const std::unique_ptr<SubcompactionState>& sub : compact->ranges) {
+    if (sub->builder != nullptr) {
+      // Only after an error: abandon the unfinished output.
+      sub->builder->Abandon();
+      sub->builder.reset();
+    }
+    if (sub->outfile != nullptr) {
+      sub->outfile->Close().IgnoreError();
+      sub->outfile.reset();
+    }
+    // Outputs not installed become obsolete and are deleted.
+    for (const CompactionState::Output& out : sub->outputs) {
+      pending_outputs_.erase(out.number);
+    }
   }
 }
 
-Status DBImpl::DoCompactionWork(CompactionState* compact) {
-  mutex_.AssertHeld();
-  Compaction* c = compact->compaction;
+void DBImpl::SplitCompactionRanges(CompactionState* compact) {
+  const Compaction* c = compact->compaction;
+  const Comparator* ucmp = user_comparator();
+  compact->ranges.clear();
+  auto add_range = [compact](std::string start, std::string limit) {
+    auto sub = std::make_unique<SubcompactionState>(compact);
+    sub->start = std::move(start);
+    sub->limit = std::move(limit);
+    compact->ranges.push_back(std::move(sub));
+  };
+
+  std::vector<const FileMetaData*> files;
+  uint64_t total = 0;
+  for (int which = 0; which < 2; ++which) {
+    for (const FileMetaData* f : c->inputs(which)) {
+      files.push_back(f);
+      total += f->file_size;
+    }
+  }
+  // Each range should be worth at least one output file.
+  const uint64_t min_range_bytes =
+      std::max<uint64_t>(options_.max_file_size, 1);
+  const uint64_t wanted = std::min<uint64_t>(
+      static_cast<uint64_t>(
+          std::clamp(options_.max_subcompactions, 1, kMaxSubcompactions)),
+      total / min_range_bytes);
+  if (wanted <= 1) {
+    add_range(std::string(), std::string());
+    return;
+  }
+
+  // Candidate cut points: the user keys where input files start or end,
+  // and where grandparent files do (which also splits compactions of
+  // level-0 files that all span the whole range). Any user key works as a
+  // cut; these are cheap and spread like the data. (The Slices point into
+  // file metadata pinned by the compaction's input Version.)
+  std::vector<Slice> bounds;
+  bounds.reserve(2 * (files.size() + c->grandparents().size()));
+  for (const FileMetaData* f : files) {
+    bounds.push_back(f->smallest.user_key());
+    bounds.push_back(f->largest.user_key());
+  }
+  for (const FileMetaData* f : c->grandparents()) {
+    bounds.push_back(f->smallest.user_key());
+    bounds.push_back(f->largest.user_key());
+  }
+  std::sort(bounds.begin(), bounds.end(),
+            [ucmp](const Slice& a, const Slice& b) {
+              return ucmp->Compare(a, b) < 0;
+            });
+  bounds.erase(std::unique(bounds.begin(), bounds.end(),
+                           [ucmp](const Slice& a, const Slice& b) {
+                             return ucmp->Compare(a, b) == 0;
+                           }),
+               bounds.end());
+
+  // before[i]: about how many input bytes hold user keys below bounds[i].
+  // (bounds[0] is the smallest key of all: a cut there leaves nothing
+  // before it, so it is never a candidate.)
+  std::vector<uint64_t> before(bounds.size(), 0);
+  for (size_t i = 1; i < bounds.size(); ++i) {
+    const InternalKey cut(bounds[i], kMaxSequenceNumber, kValueTypeForSeek);
+    uint64_t sum = 0;
+    for (const FileMetaData* f : files) {
+      if (ucmp->Compare(f->largest.user_key(), bounds[i]) < 0) {
+        sum += f->file_size;  // wholly before the cut
+      } else if (ucmp->Compare(f->smallest.user_key(), bounds[i]) < 0) {
+        sum += std::min<uint64_t>(f->file_size,
+                                  table_cache_->ApproximateOffsetOf(
+                                      f->number, f->file_size, cut.Encode()));
+      }
+    }
+    before[i] = sum;
+  }
+
+  // For each of the wanted - 1 cuts, the candidate closest to its share of
+  // the bytes that leaves a fair amount of input on both sides.
+  const uint64_t min_bytes = total / (2 * wanted);
+  std::vector<size_t> cuts;
+  for (uint64_t r = 1; r < wanted; ++r) {
+    const uint64_t target = total / wanted * r;
+    const size_t first = cuts.empty() ? 1 : cuts.back() + 1;
+    const uint64_t prev = cuts.empty() ? 0 : before[cuts.back()];
+    size_t best = bounds.size();
+    uint64_t best_distance = 0;
+    for (size_t i = first; i < bounds.size(); ++i) {
+      if (before[i] < prev + min_bytes || before[i] + min_bytes > total) {
+        continue;
+      }
+      const uint64_t distance =
+          before[i] > target ? before[i] - target : target - before[i];
+      if (best == bounds.size() || distance < best_distance) {
+        best = i;
+        best_distance = distance;
+      }
+    }
+    if (best == bounds.size()) break;
+    cuts.push_back(best);
+  }
+
+  std::string start;
+  for (size_t i : cuts) {
+    std::string limit =
+        InternalKey(bounds[i], kMaxSequenceNumber, kValueTypeForSeek)
+            .Encode()
+            .ToString();
+    add_range(std::move(start), limit);
+    start = std::move(limit);
+  }
+  add_range(std::move(start), std::string());
+}
+
+bool DBImpl::FlushImmDuringCompaction(uint64_t* micros) {
+  if (compaction_flushing_imm_.load(std::memory_order_relaxed)) {
+    return true;  // another range is on it
+  }
   const uint64_t start_micros = env_->NowMicros();
-  int64_t imm_micros = 0;  // time spent flushing memtables meanwhile
+  MutexLock l(&mutex_);
+  if (!bg_error_.ok()) return false;
+  if (imm_ == nullptr || compaction_flushing_imm_.load()) return true;
+  // CompactMemTable releases the mutex while it writes: the flag keeps the
+  // other ranges from flushing the same memtable meanwhile. The table stays
+  // in level 0: pushed deeper, it could land in a gap between this
+  // compaction's inputs that one of its outputs then spans.
+  compaction_flushing_imm_.store(true);
+  CompactMemTable(/*level0_only=*/true);
+  compaction_flushing_imm_.store(false);
+  background_work_finished_signal_.SignalAll();  // wake writers
+  *micros += env_->NowMicros() - start_micros;
+  return bg_error_.ok();
+}
 
-  Log(options_.info_log, "Compacting %d@%d + %d@%d files",
-      c->num_input_files(0), c->level(), c->num_input_files(1), c->level() + 1);
-  assert(versions_->NumLevelFiles(c->level()) > 0);
-  assert(compact->builder == nullptr);
-  assert(compact->outfile == nullptr);
+void DBImpl::RunSubcompaction(SubcompactionState* sub) {
+  CompactionState* compact = sub->compact;
+  Iterator* input = sub->input.get();
+  if (sub->start.empty()) {
+    input->SeekToFirst();
+  } else {
+    input->Seek(sub->start);
+  }
+  const bool bounded = !sub->limit.empty();
+  const Slice limit(sub->limit);
 
-  compact->smallest_snapshot = snapshots_.empty()
-                                   ? versions_->LastSequence()
-                                   : snapshots_.oldest()->sequence();
-  compact->now_seconds = env_->NowSeconds();
-
-  std::unique_ptr<Iterator> input = versions_->MakeInputIterator(c);
-
-  // Release the mutex while reading and writing tables.
-  mutex_.Unlock();
-
-  input->SeekToFirst();
   Status status;
   while (input->Valid() && !shutting_down_.load(std::memory_order_acquire)) {
+    if (compact->failed.load(std::memory_order_relaxed)) {
+      sub->aborted = true;
+      status = Status::IOError("Compaction aborted: another key range failed");
+      break;
+    }
     // A full memtable waits for this compaction otherwise: flush it first.
-    if (has_imm_.load(std::memory_order_relaxed)) {
-      const uint64_t imm_start = env_->NowMicros();
-      mutex_.Lock();
-      if (imm_ != nullptr) {
-        CompactMemTable();
-        background_work_finished_signal_.SignalAll();  // wake writers
-      }
-      mutex_.Unlock();
-      imm_micros += static_cast<int64_t>(env_->NowMicros() - imm_start);
+    if (has_imm_.load(std::memory_order_relaxed) &&
+        !FlushImmDuringCompaction(&sub->imm_micros)) {
+      MutexLock l(&mutex_);
+      status = bg_error_;
+      break;
     }
 
     const Slice key = input->key();
-    if (ShouldCutOutputBefore(compact, key)) {
-      status = FinishCompactionOutputFile(compact, input.get());
+    // The same order Seek used to find the next range's first entry, so
+    // the ranges partition the input exactly.
+    if (bounded && internal_comparator_.Compare(key, limit) >= 0) break;
+
+    if (ShouldCutOutputBefore(sub, key)) {
+      status = FinishCompactionOutputFile(sub, input);
       if (!status.ok()) break;
     }
 
-    if (ShouldDropEntry(compact, key)) {
-      ++compact->entries_dropped;
+    if (ShouldDropEntry(sub, key)) {
+      ++sub->entries_dropped;
     } else {
-      if (compact->builder == nullptr) {
-        status = OpenCompactionOutputFile(compact);
+      if (sub->builder == nullptr) {
+        status = OpenCompactionOutputFile(sub);
         if (!status.ok()) break;
       }
-      CompactionState::Output* out = compact->current_output();
+      CompactionState::Output* out = sub->current_output();
       const Slice user_key = key.size() >= 8 ? ExtractUserKey(key) : Slice(key);
-      if (compact->builder->NumEntries() == 0) {
+      if (sub->builder->NumEntries() == 0) {
         out->smallest.DecodeFrom(key);
-        compact->output_first_user_key.assign(user_key.data(), user_key.size());
+        sub->output_first_user_key.assign(user_key.data(), user_key.size());
       }
       out->largest.DecodeFrom(key);
-      compact->output_last_user_key.assign(user_key.data(), user_key.size());
+      sub->output_last_user_key.assign(user_key.data(), user_key.size());
       if (key.size() >= 8) {
         const SequenceNumber seq =
             DecodeFixed64(key.data() + key.size() - 8) >> 8;
         out->max_sequence = std::max(out->max_sequence, seq);
       }
-      compact->builder->Add(key, input->value());
+      sub->builder->Add(key, input->value());
     }
     input->Next();
   }
@@ -702,23 +892,80 @@ Status DBImpl::DoCompactionWork(CompactionState* compact) {
   if (status.ok() && shutting_down_.load(std::memory_order_acquire)) {
     status = Status::IOError("Deleting DB during compaction");
   }
-  if (status.ok() && compact->builder != nullptr) {
-    status = FinishCompactionOutputFile(compact, input.get());
+  if (status.ok() && sub->builder != nullptr) {
+    status = FinishCompactionOutputFile(sub, input);
   }
   if (status.ok()) status = input->status();
-  input.reset();
+  sub->input.reset();
+  if (!status.ok()) compact->failed.store(true, std::memory_order_relaxed);
+  sub->status = status;
+}
+
+Status DBImpl::DoCompactionWork(CompactionState* compact) {
+  mutex_.AssertHeld();
+  Compaction* c = compact->compaction;
+  const uint64_t start_micros = env_->NowMicros();
+
+  Log(options_.info_log, "Compacting %d@%d + %d@%d files",
+      c->num_input_files(0), c->level(), c->num_input_files(1), c->level() + 1);
+  assert(versions_->NumLevelFiles(c->level()) > 0);
+  assert(compact->ranges.empty());
+
+  compact->smallest_snapshot = snapshots_.empty()
+                                   ? versions_->LastSequence()
+                                   : snapshots_.oldest()->sequence();
+  compact->now_seconds = env_->NowSeconds();
+
+  // Sizing the ranges reads table indexes: not under the mutex.
+  mutex_.Unlock();
+  SplitCompactionRanges(compact);
+  mutex_.Lock();
+  for (const std::unique_ptr<SubcompactionState>& sub : compact->ranges) {
+    sub->input = versions_->MakeInputIterator(c);
+  }
+  const size_t num_ranges = compact->ranges.size();
+  if (num_ranges > 1) {
+    multi_range_compactions_.fetch_add(1, std::memory_order_relaxed);
+    Log(options_.info_log, "Compaction split into %zu key ranges", num_ranges);
+  }
+
+  // Release the mutex while reading and writing tables. This thread merges
+  // the first range; every other range gets a thread of its own.
+  mutex_.Unlock();
+  std::vector<std::thread> threads;
+  threads.reserve(num_ranges - 1);
+  for (size_t i = 1; i < num_ranges; ++i) {
+    threads.emplace_back(
+        [this, sub = compact->ranges[i].get()] { RunSubcompaction(sub); });
+  }
+  RunSubcompaction(compact->ranges[0].get());
+  for (std::thread& t : threads) t.join();
+
+  // The first real error (not a range stopped because another failed).
+  Status status;
+  uint64_t imm_micros = 0;
+  for (const std::unique_ptr<SubcompactionState>& sub : compact->ranges) {
+    if (status.ok() && !sub->status.ok() && !sub->aborted) status = sub->status;
+    imm_micros += sub->imm_micros;
+    compact->total_bytes += sub->total_bytes;
+    compact->entries_dropped += sub->entries_dropped;
+  }
+  for (const std::unique_ptr<SubcompactionState>& sub : compact->ranges) {
+    if (status.ok() && !sub->status.ok()) status = sub->status;
+  }
 
   CompactionStats stats;
+  // Wall time less the memtable flushes done meanwhile (with several
+  // ranges those overlapped merging, so this is approximate).
+  const uint64_t elapsed = env_->NowMicros() - start_micros;
   stats.micros =
-      static_cast<int64_t>(env_->NowMicros() - start_micros) - imm_micros;
+      static_cast<int64_t>(elapsed > imm_micros ? elapsed - imm_micros : 0);
   for (int which = 0; which < 2; ++which) {
     for (int i = 0; i < c->num_input_files(which); ++i) {
       stats.bytes_read += static_cast<int64_t>(c->input(which, i)->file_size);
     }
   }
-  for (const CompactionState::Output& out : compact->outputs) {
-    stats.bytes_written += static_cast<int64_t>(out.file_size);
-  }
+  stats.bytes_written = static_cast<int64_t>(compact->total_bytes);
   stats.count = 1;
 
   mutex_.Lock();

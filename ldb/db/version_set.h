@@ -319,7 +319,8 @@ class VersionSet {
 
 // A compaction: inputs from `level` and `level + 1`, output to `level + 1`.
 // Thread-compatible; used by the background thread under the rules stated
-// per method.
+// per method. The const methods may run on several threads at once (e.g.
+// the key ranges of a compaction merged in parallel).
 class Compaction {
  public:
   // Releases the input Version. REQUIRES: the DB mutex is held.
@@ -355,21 +356,49 @@ class Compaction {
     return dropped_whole_;
   }
 
+  // Files of level() + 2 overlapping the compaction's key range.
+  const std::vector<FileMetaData*>& grandparents() const {
+    return grandparents_;
+  }
+
   // True when the single input file can simply move down a level.
   bool IsTrivialMove() const;
 
   // Adds the deletion of every input file (and dropped-whole file) to *edit.
   void AddInputDeletions(VersionEdit* edit);
 
+  // Where one in-order scan over (part of) the compaction's key range
+  // stands, for IsBaseLevelForKey and ShouldStopBefore. A compaction split
+  // into key ranges merged in parallel gives each range its own Cursor; a
+  // fresh Cursor may start anywhere in the key range.
+  struct Cursor {
+    // Grandparent files passed, and the bytes of them the current output
+    // overlaps.
+    size_t grandparent_index = 0;
+    bool seen_key = false;
+    int64_t overlapped_bytes = 0;
+    // Per level, files of that level wholly before the scan.
+    size_t level_ptrs[config::kNumLevels] = {};
+  };
+
   // True when no level deeper than output_level() holds user_key, so a
-  // tombstone for it written to output_level() shadows nothing. Calls must
-  // come in increasing user-key order.
-  bool IsBaseLevelForKey(const Slice& user_key);
+  // tombstone for it written to output_level() shadows nothing. Calls with
+  // one cursor must come in increasing user-key order. The overload without
+  // a cursor uses the compaction's own. The const overload may run on
+  // several threads at once (one cursor each) while the compaction lives.
+  bool IsBaseLevelForKey(const Slice& user_key, Cursor* cursor) const;
+  bool IsBaseLevelForKey(const Slice& user_key) {
+    return IsBaseLevelForKey(user_key, &cursor_);
+  }
 
   // True when the output file should be closed before internal_key because
-  // it already overlaps too much of level() + 2. Calls must come in
-  // increasing key order.
-  bool ShouldStopBefore(const Slice& internal_key);
+  // it already overlaps too much of level() + 2 (then *cursor starts
+  // counting for the next output). Calls with one cursor must come in
+  // increasing key order. Thread rules as for IsBaseLevelForKey.
+  bool ShouldStopBefore(const Slice& internal_key, Cursor* cursor) const;
+  bool ShouldStopBefore(const Slice& internal_key) {
+    return ShouldStopBefore(internal_key, &cursor_);
+  }
 
   // Unpins the input Version once the compaction is installed (or failed).
   // REQUIRES: the DB mutex is held.
@@ -399,12 +428,9 @@ class Compaction {
 
   // Files of level() + 2 overlapping the compaction, for ShouldStopBefore.
   std::vector<FileMetaData*> grandparents_;
-  size_t grandparent_index_ = 0;
-  bool seen_key_ = false;
-  int64_t overlapped_bytes_ = 0;
 
-  // Per level, where IsBaseLevelForKey's scan stands (keys only increase).
-  size_t level_ptrs_[config::kNumLevels] = {};
+  // The cursor of the overloads without one.
+  Cursor cursor_;
 };
 
 }  // namespace ldb

@@ -309,12 +309,14 @@ void Compaction::AddInputDeletions(VersionEdit* edit) {
   }
 }
 
-bool Compaction::IsBaseLevelForKey(const Slice& user_key) {
+bool Compaction::IsBaseLevelForKey(const Slice& user_key,
+                                   Cursor* cursor) const {
   const Comparator* ucmp = input_version_->vset_->icmp_->user_comparator();
   for (int lvl = output_level_ + 1; lvl < config::kNumLevels; ++lvl) {
     const std::vector<FileMetaData*>& files = input_version_->files_[lvl];
-    while (level_ptrs_[lvl] < files.size()) {
-      const FileMetaData* f = files[level_ptrs_[lvl]];
+    size_t& ptr = cursor->level_ptrs[lvl];
+    while (ptr < files.size()) {
+      const FileMetaData* f = files[ptr];
       if (ucmp->Compare(user_key, f->largest.user_key()) <= 0) {
         // user_key <= this file's end: it may be inside.
         if (ucmp->Compare(user_key, f->smallest.user_key()) >= 0) {
@@ -323,28 +325,30 @@ bool Compaction::IsBaseLevelForKey(const Slice& user_key) {
         break;
       }
       // Keys only increase: this file is behind us for good.
-      ++level_ptrs_[lvl];
+      ++ptr;
     }
   }
   return true;
 }
 
-bool Compaction::ShouldStopBefore(const Slice& internal_key) {
+bool Compaction::ShouldStopBefore(const Slice& internal_key,
+                                  Cursor* cursor) const {
   const InternalKeyComparator* icmp = input_version_->vset_->icmp_;
-  // Count the grandparent files that end before this key.
-  while (grandparent_index_ < grandparents_.size() &&
-         icmp->Compare(internal_key,
-                       grandparents_[grandparent_index_]->largest.Encode()) >
-             0) {
-    if (seen_key_) {
-      overlapped_bytes_ +=
-          static_cast<int64_t>(grandparents_[grandparent_index_]->file_size);
+  // Count the grandparent files that end before this key (those before the
+  // first key of the scan are skipped uncounted).
+  while (cursor->grandparent_index < grandparents_.size() &&
+         icmp->Compare(
+             internal_key,
+             grandparents_[cursor->grandparent_index]->largest.Encode()) > 0) {
+    if (cursor->seen_key) {
+      cursor->overlapped_bytes += static_cast<int64_t>(
+          grandparents_[cursor->grandparent_index]->file_size);
     }
-    ++grandparent_index_;
+    ++cursor->grandparent_index;
   }
-  seen_key_ = true;
-  if (overlapped_bytes_ > max_grandparent_overlap_bytes_) {
-    overlapped_bytes_ = 0;  // a new output starts
+  cursor->seen_key = true;
+  if (cursor->overlapped_bytes > max_grandparent_overlap_bytes_) {
+    cursor->overlapped_bytes = 0;  // a new output starts
     return true;
   }
   return false;

@@ -55,6 +55,12 @@ struct Options {
   CompressionType compression = kSnappyCompression;
   // Filters to skip tables on Get; nullptr means none. Must outlive the DB.
   const FilterPolicy* filter_policy = nullptr;
+  // Parallel subcompactions: a compaction with at least 2 * max_file_size
+  // bytes of input is split into up to this many disjoint key ranges (of
+  // about equal input bytes, each at least max_file_size), merged at once on
+  // their own threads; the outputs of all ranges are installed together.
+  // 1 disables the split. Values are clipped to [1, 16].
+  int max_subcompactions = 2;
 
   // ---- Level-0 triggers (files, or bytes when cut_flush_at_stop_before)
   // Compaction of level 0 starts at this many files.
