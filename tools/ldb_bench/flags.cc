@@ -39,9 +39,18 @@ std::vector<FlagSpec> Specs(BenchFlags* f) {
       {"benchmarks", FlagType::kList, &f->benchmarks, 0, 0,
        "Comma-separated list, run in order. Known: fillseq, fillrandom, "
        "overwrite, readrandom, readmissing, readseq, seekrandom, fillsync, "
-       "deleterandom."},
+       "deleterandom, cleanup. cleanup (ldb only; other engines skip it) "
+       "fills 1023 Tair buckets on DBs of its own, reclaims every third "
+       "bucket and compares CompactRangeSelfLevel with CompactRange over "
+       "the reclaimed ranges; its --num defaults to 2000000."},
       {"num", FlagType::kInt, &f->num, 1, kMaxInt,
        "Number of keys; keys are indices in [0, num)."},
+      {"cleanup_settle", FlagType::kString, &f->cleanup_settle, 0, 0,
+       "cleanup: how the filled DB comes to rest before the cleanup: wait "
+       "(flush the memtable, then wait until no compaction is due; data "
+       "spread over the levels as on a server) or compact "
+       "(CompactRange over everything, then wait; the data ends in the "
+       "deepest levels, none in levels 0 and 1)."},
       {"reads", FlagType::kInt, &f->reads, 0, kMaxInt,
        "Operations of the read benchmarks (default: num)."},
       {"num_sync", FlagType::kInt, &f->num_sync, 1, kMaxInt,
@@ -216,6 +225,7 @@ bool ParseFlags(int argc, char** argv, BenchFlags* flags, std::string* error) {
       return false;
     }
     const std::string bad = "bad value '" + value + "' for --" + name + ": ";
+    if (name == "num") flags->num_given = true;
     switch (spec->type) {
       case FlagType::kString:
         *static_cast<std::string*>(spec->target) = value;
@@ -280,6 +290,11 @@ bool ParseFlags(int argc, char** argv, BenchFlags* flags, std::string* error) {
   if (flags->compression != "snappy" && flags->compression != "none") {
     *error = "bad value '" + flags->compression +
              "' for --compression: expected snappy or none";
+    return false;
+  }
+  if (flags->cleanup_settle != "wait" && flags->cleanup_settle != "compact") {
+    *error = "bad value '" + flags->cleanup_settle +
+             "' for --cleanup_settle: expected wait or compact";
     return false;
   }
   // Every key index must fit in key_size decimal digits.

@@ -14,8 +14,9 @@ struct BenchFlags {
   std::string engine = "all";
   std::vector<std::string> benchmarks;  // default: kDefaultBenchmarks
   int64_t num = 1000000;
-  int64_t reads = -1;     // -1: num
-  int64_t num_sync = -1;  // -1: num / 100 (at least 1)
+  bool num_given = false;  // --num was on the command line
+  int64_t reads = -1;      // -1: num
+  int64_t num_sync = -1;   // -1: num / 100 (at least 1)
   int64_t value_size = 100;
   int64_t key_size = 16;
   int64_t threads = 1;
@@ -34,6 +35,10 @@ struct BenchFlags {
   int64_t repeats = 1;    // interleaved rounds of every engine
   bool markdown = false;  // also print the final table as GitHub markdown
   bool help = false;
+  // cleanup: how the filled DB is brought to rest before the cleanup, "wait"
+  // (flush, then wait until no compaction is due) or "compact"
+  // (CompactRange over everything).
+  std::string cleanup_settle = "wait";
 
   // Derived after parsing.
   int64_t EffectiveReads() const { return reads < 0 ? num : reads; }

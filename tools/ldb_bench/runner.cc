@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "cleanup.h"
 #include "histogram.h"
 
 namespace tessera::ldb_bench {
@@ -32,6 +33,7 @@ enum class Kind {
   kReadMissing,
   kReadSeq,
   kSeekRandom,
+  kCleanup,
 };
 
 struct BenchmarkSpec {
@@ -51,6 +53,8 @@ constexpr BenchmarkSpec kSpecs[] = {
     {"readmissing", Kind::kReadMissing, false, true},
     {"readseq", Kind::kReadSeq, false, true},
     {"seekrandom", Kind::kSeekRandom, false, true},
+    // Runs on DBs of its own (ldb only); leaves the engine's DB alone.
+    {"cleanup", Kind::kCleanup, false, false},
 };
 
 const BenchmarkSpec* FindSpec(const std::string& name) {
@@ -120,6 +124,16 @@ class Runner {
     BenchResult result;
     result.name = spec.name;
     result.is_read = spec.is_read;
+    if (spec.kind == Kind::kCleanup) {
+      if (std::string(engine_->Name()) != "ldb") {
+        result.outcome = BenchResult::Outcome::kSkipped;
+        result.note = "n/a: ldb only (needs the Tair comparator hooks)";
+        return result;
+      }
+      BenchResult r = RunCleanupBenchmark(flags_, path_ + ".cleanup");
+      hist->Clear();
+      return r;
+    }
     if (spec.fresh_db) {
       if (flags_.use_existing_db) {
         result.outcome = BenchResult::Outcome::kSkipped;
@@ -178,6 +192,8 @@ class Runner {
       case Kind::kSeekRandom:
         total = reads;
         body = [this](ThreadState* t) { DoSeekRandom(t); };
+        break;
+      case Kind::kCleanup:  // handled above
         break;
     }
 
