@@ -513,7 +513,7 @@ Status DBImpl::Get(const ReadOptions& options, const Slice& key,
     } else if (imm != nullptr && imm->Get(lkey, now, value, &s)) {
       // Found in the immutable memtable.
     } else {
-      s = current->Get(options, lkey, value, &stats);
+      s = current->Get(options, lkey, now, value, &stats);
       have_stat_update = true;
     }
     mutex_.Lock();
@@ -557,23 +557,48 @@ void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
 std::string DBImpl::StatsString() {
   mutex_.AssertHeld();
   std::string result;
-  char buf[200];
-  std::snprintf(buf, sizeof(buf),
-                "                               Compactions\n"
-                "Level  Files Size(MB) Time(sec) Read(MB) Write(MB) Count\n"
-                "--------------------------------------------------------\n");
+  char buf[512];
+  std::snprintf(
+      buf, sizeof(buf),
+      "                               Compactions\n"
+      "Level  Files Size(MB) Time(sec) Read(MB) Write(MB) Unread(MB) Count\n"
+      "-------------------------------------------------------------------\n");
   result.append(buf);
+  // Totals over every output level (flushes count as writes to theirs).
+  CompactionStats total;
   for (int level = 0; level < config::kNumLevels; ++level) {
+    const CompactionStats& st = stats_[level];
+    total.Add(st);
     const int files = versions_->NumLevelFiles(level);
-    if (stats_[level].micros > 0 || files > 0) {
-      std::snprintf(
-          buf, sizeof(buf), "%3d %8d %8.0f %9.0f %8.0f %9.0f %5" PRId64 "\n",
-          level, files, versions_->NumLevelBytes(level) / 1048576.0,
-          stats_[level].micros / 1e6, stats_[level].bytes_read / 1048576.0,
-          stats_[level].bytes_written / 1048576.0, stats_[level].count);
+    if (st.count > 0 || files > 0) {
+      // Unread: input files deleted without being read (ShouldDropRange).
+      std::snprintf(buf, sizeof(buf),
+                    "%3d %8d %8.0f %9.0f %8.0f %9.0f %10.0f %5" PRId64 "\n",
+                    level, files, versions_->NumLevelBytes(level) / 1048576.0,
+                    st.micros / 1e6, st.bytes_read / 1048576.0,
+                    st.bytes_written / 1048576.0,
+                    st.bytes_dropped_whole / 1048576.0, st.count);
       result.append(buf);
     }
   }
+  // Cumulative, in exact units. Dropped bytes: what compactions removed
+  // from disk (read + deleted unread - written).
+  std::snprintf(buf, sizeof(buf),
+                "Compaction bytes: read=%" PRId64 " written=%" PRId64
+                " dropped=%" PRId64
+                "\n"
+                "Dropped entries: shadowed=%" PRIu64 " tombstone=%" PRIu64
+                " should_drop=%" PRIu64 " should_drop_maybe=%" PRIu64
+                "\n"
+                "Dropped whole files: whole_files=%" PRId64
+                " whole_file_bytes=%" PRId64 "\n",
+                total.bytes_read, total.compaction_bytes_written,
+                total.bytes_dropped, total.entries_dropped[kDropShadowed],
+                total.entries_dropped[kDropTombstone],
+                total.entries_dropped[kDropReclaimed],
+                total.entries_dropped[kDropExpired], total.files_dropped_whole,
+                total.bytes_dropped_whole);
+  result.append(buf);
   result.append("Background error: ");
   result.append(bg_error_.ToString());
   result.append("\n");

@@ -103,6 +103,15 @@ class DBImpl : public DB {
     uint64_t whole_file_bytes = 0;   // bytes of files dropped unread
   };
 
+  // Why a compaction left an entry out (the rules of ShouldDropEntry).
+  enum DropReason : int {
+    kDropShadowed = 0,  // a newer entry every snapshot sees
+    kDropTombstone,     // an obsolete deletion at its base level
+    kDropReclaimed,     // Comparator::ShouldDrop
+    kDropExpired,       // Comparator::ShouldDropMaybe, at its base level
+    kNumDropReasons
+  };
+
   // Compaction work per output level, for "ldb.stats".
   struct CompactionStats {
     void Add(const CompactionStats& c) {
@@ -110,11 +119,27 @@ class DBImpl : public DB {
       bytes_read += c.bytes_read;
       bytes_written += c.bytes_written;
       count += c.count;
+      compaction_bytes_written += c.compaction_bytes_written;
+      bytes_dropped += c.bytes_dropped;
+      files_dropped_whole += c.files_dropped_whole;
+      bytes_dropped_whole += c.bytes_dropped_whole;
+      for (int r = 0; r < kNumDropReasons; ++r) {
+        entries_dropped[r] += c.entries_dropped[r];
+      }
     }
     int64_t micros = 0;
-    int64_t bytes_read = 0;
-    int64_t bytes_written = 0;
+    int64_t bytes_read = 0;     // of the input files read (merged)
+    int64_t bytes_written = 0;  // by flushes and compactions
     int64_t count = 0;
+    // Compactions only: bytes written, and bytes removed from disk (read +
+    // deleted unread - written).
+    int64_t compaction_bytes_written = 0;
+    int64_t bytes_dropped = 0;
+    // Input files deleted unread (Comparator::ShouldDropRange).
+    int64_t files_dropped_whole = 0;
+    int64_t bytes_dropped_whole = 0;
+    // Entries of the files read that were left out, by DropReason.
+    uint64_t entries_dropped[kNumDropReasons] = {};
   };
 
   // ---- db_impl.cc

@@ -32,6 +32,87 @@ namespace {
 // Upper bound on Options::max_subcompactions.
 constexpr int kMaxSubcompactions = 16;
 
+// An internal-key iterator without the entries the user comparator
+// reclaims (ShouldDrop at now_seconds): a memtable flush leaves them out, as
+// a compaction would (rule R in ShouldDropEntry: reclaimed entries go
+// whatever the snapshots and levels). Without it, reclaimed data flushed
+// after a cleanup started could land in a table the cleanup skips (numbered
+// above its limit) and come back once the reclaim is forgotten.
+// Thread-compatible.
+class ReclaimedEntryFilter final : public Iterator {
+ public:
+  // `ucmp` must outlive the filter.
+  ReclaimedEntryFilter(const Comparator* ucmp, uint64_t now_seconds,
+                       std::unique_ptr<Iterator> base)
+      : ucmp_(ucmp), now_seconds_(now_seconds), base_(std::move(base)) {}
+
+  bool Valid() const override { return base_->Valid(); }
+  void SeekToFirst() override {
+    base_->SeekToFirst();
+    SkipForward();
+  }
+  void SeekToLast() override {
+    base_->SeekToLast();
+    SkipBackward();
+  }
+  void Seek(const Slice& target) override {
+    base_->Seek(target);
+    SkipForward();
+  }
+  void Next() override {
+    base_->Next();
+    SkipForward();
+  }
+  void Prev() override {
+    base_->Prev();
+    SkipBackward();
+  }
+  Slice key() const override { return base_->key(); }
+  Slice value() const override { return base_->value(); }
+  Status status() const override { return base_->status(); }
+
+  // Entries skipped so far (counted at each skip).
+  uint64_t skipped() const { return skipped_; }
+
+ private:
+  bool Reclaimed() const {
+    ParsedInternalKey ikey;
+    // A malformed key is kept: the table builder reports it.
+    return ParseInternalKey(base_->key(), &ikey) &&
+           ucmp_->ShouldDrop(ikey.user_key, ikey.sequence, now_seconds_);
+  }
+  void SkipForward() {
+    while (base_->Valid() && Reclaimed()) {
+      ++skipped_;
+      base_->Next();
+    }
+  }
+  void SkipBackward() {
+    while (base_->Valid() && Reclaimed()) {
+      ++skipped_;
+      base_->Prev();
+    }
+  }
+
+  const Comparator* const ucmp_;
+  const uint64_t now_seconds_;
+  const std::unique_ptr<Iterator> base_;
+  uint64_t skipped_ = 0;
+};
+
+// Adds the input files c deletes unread (ShouldDropRange) to *stats (a
+// DBImpl::CompactionStats of compaction c, bytes read and written set).
+// Also sets stats->bytes_dropped from its bytes read and written.
+template <typename Stats>
+void AddWholeFileDrops(const Compaction& c, Stats* stats) {
+  for (const FileMetaData* f : c.dropped_whole()) {
+    ++stats->files_dropped_whole;
+    stats->bytes_dropped_whole += static_cast<int64_t>(f->file_size);
+  }
+  const int64_t gone = stats->bytes_read + stats->bytes_dropped_whole;
+  stats->bytes_dropped = std::max<int64_t>(0, gone - stats->bytes_written);
+}
+
 }  // namespace
 
 // The state of one running compaction, shared by its key ranges. Set up and
@@ -65,6 +146,7 @@ struct DBImpl::CompactionState {
   // Totals over the ranges, set once they all finished.
   uint64_t total_bytes = 0;
   uint64_t entries_dropped = 0;
+  uint64_t dropped_by_reason[kNumDropReasons] = {};
 };
 
 // One key range of a compaction, merged into its own output files. Used by
@@ -106,6 +188,8 @@ struct DBImpl::SubcompactionState {
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
 
   uint64_t entries_dropped = 0;
+  // The same, by DropReason.
+  uint64_t dropped_by_reason[kNumDropReasons] = {};
   // Time this range spent flushing imm_.
   uint64_t imm_micros = 0;
   Status status;
@@ -171,7 +255,22 @@ void DBImpl::BackgroundCompaction() {
     c = versions_->CompactRange(m->level, m->begin, m->end);
     m->done = c == nullptr;
     if (c != nullptr) {
-      manual_end = c->input(0, c->num_input_files(0) - 1)->largest;
+      // The last level file picked (some may have been set aside as
+      // reclaimed whole, see SetAsideReclaimedInputs).
+      bool has_end = false;
+      auto extend = [&](const FileMetaData* f) {
+        if (!has_end ||
+            internal_comparator_.Compare(f->largest, manual_end) > 0) {
+          manual_end = f->largest;
+          has_end = true;
+        }
+      };
+      for (const FileMetaData* f : c->inputs(0)) extend(f);
+      for (size_t i = 0; i < c->dropped_whole().size(); ++i) {
+        if (c->dropped_whole_levels()[i] == c->level()) {
+          extend(c->dropped_whole()[i]);
+        }
+      }
     }
     Log(options_.info_log, "Manual compaction at level-%d from %s .. %s; %s",
         m->level,
@@ -232,7 +331,8 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
                                 Version* base) {
   mutex_.AssertHeld();
   const uint64_t start_micros = env_->NowMicros();
-  std::unique_ptr<Iterator> iter = mem->NewIterator();
+  auto iter = std::make_unique<ReclaimedEntryFilter>(
+      user_comparator(), env_->NowSeconds(), mem->NewIterator());
   std::vector<FileMetaData> metas;
   std::vector<uint64_t> numbers;  // every number allocated, for cleanup
   Status s;
@@ -263,6 +363,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
     mutex_.Lock();
     if (s.ok() && meta.file_size > 0) metas.push_back(std::move(meta));
   }
+  const uint64_t reclaimed = iter->skipped();
   iter.reset();
 
   // Once recorded in *edit the files are protected by the Version they are
@@ -272,6 +373,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
 
   CompactionStats stats;
   stats.micros = static_cast<int64_t>(env_->NowMicros() - start_micros);
+  stats.entries_dropped[kDropReclaimed] = reclaimed;
   int level = 0;
   if (s.ok()) {
     for (const FileMetaData& meta : metas) {
@@ -420,6 +522,29 @@ Status DBImpl::CompactRangeSelfLevel(uint64_t limit_filenumber,
     end_storage = InternalKey(*end, kMaxSequenceNumber, kValueTypeForSeek);
   }
 
+  // Reclaimed entries still in the memtable must not outlive the cleanup
+  // (they would come back once the reclaim is forgotten): when the memtable
+  // holds keys of the range, flush it first, so that the level-0 pass takes
+  // them. (An immutable memtable is flushed by the background thread before
+  // any manual step.)
+  bool flush = false;
+  {
+    MutexLock l(&mutex_);
+    std::unique_ptr<Iterator> it = mem_->NewIterator();
+    if (begin != nullptr) {
+      it->Seek(begin_storage.Encode());
+    } else {
+      it->SeekToFirst();
+    }
+    flush = it->Valid() &&
+            (end == nullptr ||
+             user_comparator()->Compare(ExtractUserKey(it->key()), *end) < 0);
+  }
+  if (flush) {
+    Status s = TEST_CompactMemTable();
+    if (!s.ok()) return s;
+  }
+
   MutexLock l(&mutex_);
   // Files written from now on (including this call's outputs) are never
   // picked above level 0.
@@ -496,6 +621,12 @@ void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
     // Everything picked was reclaimed whole: only the MANIFEST changes.
     c->AddInputDeletions(c->edit());
     status = versions_->LogAndApply(c->edit(), &mutex_);
+    if (status.ok()) {
+      CompactionStats stats;
+      stats.count = 1;
+      AddWholeFileDrops(*c, &stats);
+      stats_[c->output_level()].Add(stats);
+    }
   } else {
     CompactionState compact(c.get());
     status = DoCompactionWork(&compact);
@@ -553,23 +684,39 @@ bool DBImpl::ShouldDropEntry(SubcompactionState* sub, const Slice& key) {
   }
 
   const CompactionState* compact = sub->compact;
-  bool drop = false;
+  const Comparator* ucmp = user_comparator();
+  int reason = -1;  // kept
   if (sub->last_sequence_for_key <= compact->smallest_snapshot) {
     // Rule A: a newer entry of this key is visible to every snapshot, so
     // no reader can see this one.
-    drop = true;
-  } else if (ikey.type == kTypeDeletion &&
-             ikey.sequence <= compact->smallest_snapshot &&
-             compact->compaction->IsBaseLevelForKey(ikey.user_key,
-                                                    &sub->cursor)) {
-    // Rule B: a tombstone every snapshot sees, with nothing older below
-    // the output level: older entries of this key in the inputs are
-    // dropped by rule A in the next steps, so the tombstone has nothing
-    // left to hide.
-    drop = true;
+    reason = kDropShadowed;
+  } else if (ucmp->ShouldDrop(ikey.user_key, ikey.sequence,
+                              compact->now_seconds)) {
+    // Rule R: reclaimed data (e.g. a bucket migrated away), whatever the
+    // snapshots and levels: every older version of the key is reclaimed
+    // too (the hook covers all sequences up to its cut-off), and reads
+    // already hide all of them.
+    reason = kDropReclaimed;
+  } else if (ikey.sequence <= compact->smallest_snapshot) {
+    // Rule B: a tombstone, or a value the comparator declares expired,
+    // that every snapshot sees, with nothing older below the output level:
+    // older entries of this key in the inputs are dropped by rule A in the
+    // next steps, so it has nothing left to hide. Above the base level it
+    // is kept, so that an older version deeper down can never resurface
+    // (kvrocks #2315).
+    const bool tombstone = ikey.type == kTypeDeletion;
+    if ((tombstone || ucmp->ShouldDropMaybe(ikey.user_key, ikey.sequence,
+                                            compact->now_seconds)) &&
+        compact->compaction->IsBaseLevelForKey(ikey.user_key, &sub->cursor)) {
+      reason = tombstone ? kDropTombstone : kDropExpired;
+    }
   }
+  // Set for dropped entries too: an entry dropped under rule R or B still
+  // shadows the older ones (rule A).
   sub->last_sequence_for_key = ikey.sequence;
-  return drop;
+  if (reason < 0) return false;
+  ++sub->dropped_by_reason[reason];
+  return true;
 }
 
 bool DBImpl::ShouldCutOutputBefore(SubcompactionState* sub, const Slice& key) {
@@ -949,6 +1096,9 @@ Status DBImpl::DoCompactionWork(CompactionState* compact) {
     imm_micros += sub->imm_micros;
     compact->total_bytes += sub->total_bytes;
     compact->entries_dropped += sub->entries_dropped;
+    for (int r = 0; r < kNumDropReasons; ++r) {
+      compact->dropped_by_reason[r] += sub->dropped_by_reason[r];
+    }
   }
   for (const std::unique_ptr<SubcompactionState>& sub : compact->ranges) {
     if (status.ok() && !sub->status.ok()) status = sub->status;
@@ -967,14 +1117,27 @@ Status DBImpl::DoCompactionWork(CompactionState* compact) {
   }
   stats.bytes_written = static_cast<int64_t>(compact->total_bytes);
   stats.count = 1;
+  stats.compaction_bytes_written = stats.bytes_written;
+  AddWholeFileDrops(*c, &stats);
+  for (int r = 0; r < kNumDropReasons; ++r) {
+    stats.entries_dropped[r] = compact->dropped_by_reason[r];
+  }
 
   mutex_.Lock();
-  stats_[c->output_level()].Add(stats);
-
   if (status.ok()) status = InstallCompactionResults(compact);
-  Log(options_.info_log, "Compacted to %s: %s, %" PRIu64 " entries dropped",
+  // Counted once installed: what a failed compaction read or dropped is
+  // still there.
+  if (status.ok()) stats_[c->output_level()].Add(stats);
+  Log(options_.info_log,
+      "Compacted to %s: %s; dropped %" PRIu64 " shadowed, %" PRIu64
+      " tombstones, %" PRIu64 " reclaimed, %" PRIu64
+      " expired entries, %" PRId64 " files (%" PRId64 " bytes) unread",
       versions_->LevelSummary().c_str(), status.ToString().c_str(),
-      compact->entries_dropped);
+      compact->dropped_by_reason[kDropShadowed],
+      compact->dropped_by_reason[kDropTombstone],
+      compact->dropped_by_reason[kDropReclaimed],
+      compact->dropped_by_reason[kDropExpired], stats.files_dropped_whole,
+      stats.bytes_dropped_whole);
   return status;
 }
 

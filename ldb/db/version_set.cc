@@ -239,13 +239,17 @@ void Version::ForEachOverlapping(const Slice& user_key,
 
 Status Version::Get(const ReadOptions& options, const LookupKey& key,
                     std::string* value, GetStats* stats) {
+  return Get(options, key, vset_->env_->NowSeconds(), value, stats);
+}
+
+Status Version::Get(const ReadOptions& options, const LookupKey& key,
+                    uint64_t now_seconds, std::string* value, GetStats* stats) {
   stats->seek_file = nullptr;
   stats->seek_file_level = -1;
 
   const Comparator* ucmp = vset_->icmp_->user_comparator();
   const Slice ikey = key.internal_key();
   const Slice user_key = key.user_key();
-  const uint64_t now_seconds = vset_->env_->NowSeconds();
 
   enum class Outcome { kNotFound, kFound, kDeleted, kCorrupt };
   Outcome outcome = Outcome::kNotFound;

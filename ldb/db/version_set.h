@@ -84,10 +84,16 @@ class Version {
                     std::vector<std::unique_ptr<Iterator>>* iters);
 
   // Looks up key.user_key() as of key's sequence. OK with *val set, NotFound
-  // (no entry or a deletion), or an error. Fills *stats for UpdateStats.
-  // Mutex not required (the Version must be referenced).
+  // (no entry, or the newest entry hides the key: a deletion, or a value the
+  // comparator's ShouldDrop / ShouldDropMaybe hooks reclaim or expire at
+  // Env::NowSeconds(); see db/read_hooks.h), or an error. Fills *stats for
+  // UpdateStats. Mutex not required (the Version must be referenced).
   Status Get(const ReadOptions& options, const LookupKey& key, std::string* val,
              GetStats* stats);
+  // As above, with the hooks judged at `now_seconds` (read once by the
+  // caller for the whole lookup).
+  Status Get(const ReadOptions& options, const LookupKey& key,
+             uint64_t now_seconds, std::string* val, GetStats* stats);
 
   // Charges the seek in `stats`; true when that file ran out of allowed seeks
   // and is now the Version's seek-compaction candidate.
@@ -283,6 +289,11 @@ class VersionSet {
   // Given c's level inputs, picks the level+1 inputs, maybe grows the level
   // inputs, and finds the grandparents.
   void SetupOtherInputs(Compaction* c);
+  // Moves the inputs of c whose whole key range the user comparator's
+  // ShouldDropRange declares reclaimed (up to their max_sequence) from
+  // inputs(0) / inputs(1) to dropped_whole(): deleted without being read.
+  // Call once the inputs are final.
+  void SetAsideReclaimedInputs(Compaction* c);
 
   // Writes the whole current state as one edit.
   Status WriteSnapshot(log::Writer* log);
@@ -354,6 +365,10 @@ class Compaction {
   // among inputs(0) / inputs(1).
   const std::vector<FileMetaData*>& dropped_whole() const {
     return dropped_whole_;
+  }
+  // The level of each dropped_whole() file (level() or level() + 1).
+  const std::vector<int>& dropped_whole_levels() const {
+    return dropped_whole_levels_;
   }
 
   // Files of level() + 2 overlapping the compaction's key range.

@@ -91,6 +91,7 @@ std::unique_ptr<Compaction> VersionSet::PickCompaction() {
   }
 
   SetupOtherInputs(c.get());
+  SetAsideReclaimedInputs(c.get());
   return c;
 }
 
@@ -171,6 +172,7 @@ std::unique_ptr<Compaction> VersionSet::CompactRange(int level,
   c->input_version_->Ref();
   c->inputs_[0] = std::move(inputs);
   SetupOtherInputs(c.get());
+  SetAsideReclaimedInputs(c.get());
   return c;
 }
 
@@ -201,23 +203,49 @@ std::unique_ptr<Compaction> VersionSet::PickSelfLevelCompaction(
                                      &c->grandparents_);
     }
   } else {
-    FileMetaData* pick = nullptr;
-    for (FileMetaData* f : overlapping) {
-      if (f->number >= limit_filenumber) continue;
-      // The range's end is exclusive.
-      if (end != nullptr &&
-          ucmp->Compare(f->smallest.user_key(), end->user_key()) >= 0) {
-        continue;
-      }
-      pick = f;
-      break;
-    }
-    if (pick == nullptr) return nullptr;
+    // The files to rewrite: below the limit, and starting before the
+    // range's (exclusive) end.
+    auto eligible = [&](const FileMetaData* f) {
+      return f->number < limit_filenumber &&
+             (end == nullptr ||
+              ucmp->Compare(f->smallest.user_key(), end->user_key()) < 0);
+    };
+    auto reclaimed = [ucmp](const FileMetaData* f) {
+      return ucmp->ShouldDropRange(f->smallest.user_key(),
+                                   f->largest.user_key(), f->max_sequence);
+    };
+    size_t i = 0;
+    while (i < overlapping.size() && !eligible(overlapping[i])) ++i;
+    if (i == overlapping.size()) return nullptr;
     c.reset(new Compaction(options_, level, level, /*self_level=*/true));
-    c->inputs_[0].push_back(pick);
+    c->inputs_[0].push_back(overlapping[i]);
+    // A run of wholly reclaimed files is dropped in one step (one MANIFEST
+    // write) rather than one file per step; a file to rewrite goes alone.
+    if (reclaimed(overlapping[i])) {
+      for (++i; i < overlapping.size(); ++i) {
+        FileMetaData* f = overlapping[i];
+        if (end != nullptr &&
+            ucmp->Compare(f->smallest.user_key(), end->user_key()) >= 0) {
+          break;  // past the end
+        }
+        if (f->number >= limit_filenumber) continue;  // left alone
+        if (!reclaimed(f)) break;
+        c->inputs_[0].push_back(f);
+      }
+    }
   }
 
-  // Whole files the comparator declares reclaimed are deleted unread.
+  SetAsideReclaimedInputs(c.get());
+  c->input_version_ = current_;
+  c->input_version_->Ref();
+  return c;
+}
+
+void VersionSet::SetAsideReclaimedInputs(Compaction* c) {
+  // Whole files the comparator declares reclaimed are deleted unread. Safe
+  // in any compaction: every entry of such a file is one ShouldDrop would
+  // drop unconditionally, and so is every older version of its keys.
+  const Comparator* ucmp = icmp_->user_comparator();
   for (int which = 0; which < 2; ++which) {
     std::vector<FileMetaData*>& files = c->inputs_[which];
     std::vector<FileMetaData*> kept;
@@ -225,17 +253,13 @@ std::unique_ptr<Compaction> VersionSet::PickSelfLevelCompaction(
       if (ucmp->ShouldDropRange(f->smallest.user_key(), f->largest.user_key(),
                                 f->max_sequence)) {
         c->dropped_whole_.push_back(f);
-        c->dropped_whole_levels_.push_back(level + which);
+        c->dropped_whole_levels_.push_back(c->level() + which);
       } else {
         kept.push_back(f);
       }
     }
     files = std::move(kept);
   }
-
-  c->input_version_ = current_;
-  c->input_version_->Ref();
-  return c;
 }
 
 int64_t VersionSet::MaxNextLevelOverlappingBytes() {
