@@ -558,11 +558,10 @@ std::string DBImpl::StatsString() {
   mutex_.AssertHeld();
   std::string result;
   char buf[512];
-  std::snprintf(
-      buf, sizeof(buf),
-      "                               Compactions\n"
-      "Level  Files Size(MB) Time(sec) Read(MB) Write(MB) Unread(MB) Count\n"
-      "-------------------------------------------------------------------\n");
+  std::snprintf(buf, sizeof(buf),
+                "                               Compactions\n"
+                "Level  Files Size(MB) Time(sec) Read(MB) Write(MB) Count\n"
+                "--------------------------------------------------------\n");
   result.append(buf);
   // Totals over every output level (flushes count as writes to theirs).
   CompactionStats total;
@@ -571,18 +570,19 @@ std::string DBImpl::StatsString() {
     total.Add(st);
     const int files = versions_->NumLevelFiles(level);
     if (st.count > 0 || files > 0) {
-      // Unread: input files deleted without being read (ShouldDropRange).
+      // (Tools parse these seven columns: keep them.)
       std::snprintf(buf, sizeof(buf),
-                    "%3d %8d %8.0f %9.0f %8.0f %9.0f %10.0f %5" PRId64 "\n",
-                    level, files, versions_->NumLevelBytes(level) / 1048576.0,
+                    "%3d %8d %8.0f %9.0f %8.0f %9.0f %5" PRId64 "\n", level,
+                    files, versions_->NumLevelBytes(level) / 1048576.0,
                     st.micros / 1e6, st.bytes_read / 1048576.0,
-                    st.bytes_written / 1048576.0,
-                    st.bytes_dropped_whole / 1048576.0, st.count);
+                    st.bytes_written / 1048576.0, st.count);
       result.append(buf);
     }
   }
-  // Cumulative, in exact units. Dropped bytes: what compactions removed
-  // from disk (read + deleted unread - written).
+  // Cumulative, in exact units: compactions' bytes read, written, and
+  // removed from disk (read + deleted unread - written); entries left out
+  // by rule (see ShouldDropEntry); input files deleted unread
+  // (ShouldDropRange). Flushes count their reclaimed entries too.
   std::snprintf(buf, sizeof(buf),
                 "Compaction bytes: read=%" PRId64 " written=%" PRId64
                 " dropped=%" PRId64
