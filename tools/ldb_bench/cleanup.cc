@@ -398,6 +398,14 @@ class CleanupRun {
       if (!st.ok()) return Error("GcRegistry::Add", st);
     }
     fig->reclaim_seconds = Seconds(t0, Clock::now());
+    // The cleanup limit is read after the entries exist: files created from
+    // here on have the reclaimed keys dropped by flush and compaction, only
+    // older ones can hold them (see comparators/README.md).
+    if (!db_->GetProperty("ldb.largest-filenumber", &fn_text) ||
+        !ParseU64(fn_text, &largest)) {
+      return EngineStatus::Error("reading ldb.largest-filenumber");
+    }
+    limit_filenumber_ = std::max(limit_filenumber_, largest + 1);
     return EngineStatus::OK();
   }
 
