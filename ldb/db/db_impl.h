@@ -98,6 +98,9 @@ class DBImpl : public DB {
     // above level 0 only files numbered below limit_filenumber.
     bool self_level = false;
     uint64_t limit_filenumber = 0;
+    // CompactRangeSelfLevel's first pass: delete every wholly reclaimed
+    // file of the range, in all levels, in one MANIFEST edit.
+    bool drop_reclaimed_files = false;
     Status status;                   // first error of a self-level run
     SelfLevelCompactionStats stats;  // accumulated by self-level steps
     uint64_t whole_file_bytes = 0;   // bytes of files dropped unread
@@ -182,6 +185,13 @@ class DBImpl : public DB {
   void MaybeScheduleCompaction() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void BackgroundCall() LOCKS_EXCLUDED(mutex_);
   void BackgroundCompaction() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // True when a CompactRangeSelfLevel pass at `level` has files to look at
+  // (any overlapping level-0 file; deeper, one numbered below `limit`).
+  bool SelfLevelHasWork(int level, uint64_t limit, const InternalKey* begin,
+                        const InternalKey* end) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // CompactRangeSelfLevel's first pass (see ManualCompaction).
+  void DropReclaimedFiles(ManualCompaction* m)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // One step of a CompactRangeSelfLevel request.
   void BackgroundSelfLevelCompaction(ManualCompaction* m)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);

@@ -555,9 +555,20 @@ Status DBImpl::CompactRangeSelfLevel(uint64_t limit_filenumber,
   SelfLevelCompactionStats total;
   uint64_t whole_file_bytes = 0;
   Status s;
-  for (int level = 0; level < config::kNumLevels && s.ok(); ++level) {
+  // Pass -1 drops the range's wholly reclaimed files of every level in one
+  // MANIFEST write (one fsync per call rather than one per level); the
+  // level passes then rewrite only files that hold kept data too.
+  for (int level = -1; level < config::kNumLevels && s.ok(); ++level) {
+    if (level >= 0 && !SelfLevelHasWork(level, limit,
+                                        begin != nullptr ? &begin_storage
+                                                         : nullptr,
+                                        end != nullptr ? &end_storage
+                                                       : nullptr)) {
+      continue;  // spare the background thread a round trip
+    }
     ManualCompaction manual;
-    manual.level = level;
+    manual.level = std::max(level, 0);
+    manual.drop_reclaimed_files = level < 0;
     manual.self_level = true;
     manual.limit_filenumber = limit;
     manual.begin = begin != nullptr ? &begin_storage : nullptr;
@@ -589,6 +600,10 @@ Status DBImpl::CompactRangeSelfLevel(uint64_t limit_filenumber,
 
 void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
   mutex_.AssertHeld();
+  if (m->drop_reclaimed_files) {
+    DropReclaimedFiles(m);
+    return;
+  }
   std::unique_ptr<Compaction> c = versions_->PickSelfLevelCompaction(
       m->level, m->limit_filenumber, m->begin, m->end);
   if (c == nullptr) {
@@ -659,6 +674,54 @@ void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
     m->tmp_storage = step_end;
     m->begin = &m->tmp_storage;
   }
+}
+
+bool DBImpl::SelfLevelHasWork(int level, uint64_t limit,
+                              const InternalKey* begin,
+                              const InternalKey* end) {
+  mutex_.AssertHeld();
+  std::vector<FileMetaData*> files;
+  versions_->current()->GetOverlappingInputs(level, begin, end, &files);
+  for (const FileMetaData* f : files) {
+    if (level == 0 || f->number < limit) return true;
+  }
+  return false;
+}
+
+void DBImpl::DropReclaimedFiles(ManualCompaction* m) {
+  mutex_.AssertHeld();
+  m->done = true;
+  std::vector<std::pair<int, FileMetaData*>> files;
+  versions_->ReclaimedFilesInRange(m->limit_filenumber, m->begin, m->end,
+                                   &files);
+  if (files.empty()) return;
+  VersionEdit edit;
+  CompactionStats per_level[config::kNumLevels];
+  uint64_t bytes = 0;
+  for (const auto& [level, f] : files) {
+    edit.RemoveFile(level, f->number);
+    ++per_level[level].files_dropped_whole;
+    per_level[level].bytes_dropped_whole += static_cast<int64_t>(f->file_size);
+    bytes += f->file_size;
+  }
+  const Status status = versions_->LogAndApply(&edit, &mutex_);
+  Log(options_.info_log, "Self-level: %zu reclaimed files dropped whole: %s",
+      files.size(), status.ToString().c_str());
+  if (!status.ok()) {
+    RecordBackgroundError(status);
+    m->status = status;
+    return;
+  }
+  for (int level = 0; level < config::kNumLevels; ++level) {
+    CompactionStats& st = per_level[level];
+    if (st.files_dropped_whole == 0) continue;
+    st.count = 1;
+    st.bytes_dropped = st.bytes_dropped_whole;
+    stats_[level].Add(st);
+  }
+  m->stats.files_dropped_whole += files.size();
+  m->whole_file_bytes += bytes;
+  RemoveObsoleteFiles();
 }
 
 // ---------------------------------------------------------------- Compaction

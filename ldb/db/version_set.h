@@ -243,6 +243,17 @@ class VersionSet {
                                                       const InternalKey* begin,
                                                       const InternalKey* end);
 
+  // The first pass of CompactRangeSelfLevel: every file of any level that
+  // overlaps [begin, end) (null = unbounded), lies inside it, is numbered
+  // below limit_filenumber (level 0 too: a file is reclaimed whole or not,
+  // whatever its level) and whose whole range and sequences the user
+  // comparator's ShouldDropRange reclaims. Appends (level, file) pairs.
+  // REQUIRES: mutex held; no compaction running that uses these files.
+  void ReclaimedFilesInRange(
+      uint64_t limit_filenumber, const InternalKey* begin,
+      const InternalKey* end,
+      std::vector<std::pair<int, FileMetaData*>>* files);
+
   // Largest number of bytes of level L+1 any file of level L overlaps
   // (tests).
   int64_t MaxNextLevelOverlappingBytes();

@@ -241,6 +241,32 @@ std::unique_ptr<Compaction> VersionSet::PickSelfLevelCompaction(
   return c;
 }
 
+void VersionSet::ReclaimedFilesInRange(
+    uint64_t limit_filenumber, const InternalKey* begin,
+    const InternalKey* end,
+    std::vector<std::pair<int, FileMetaData*>>* files) {
+  const Comparator* ucmp = icmp_->user_comparator();
+  for (int level = 0; level < config::kNumLevels; ++level) {
+    std::vector<FileMetaData*> overlapping;
+    current_->GetOverlappingInputs(level, begin, end, &overlapping);
+    for (FileMetaData* f : overlapping) {
+      // GetOverlappingInputs may widen the range at level 0, and a file may
+      // reach past either bound: take only files inside [begin, end).
+      const bool inside =
+          f->number < limit_filenumber &&
+          (begin == nullptr ||
+           ucmp->Compare(f->smallest.user_key(), begin->user_key()) >= 0) &&
+          (end == nullptr ||
+           ucmp->Compare(f->largest.user_key(), end->user_key()) < 0);
+      if (inside && ucmp->ShouldDropRange(f->smallest.user_key(),
+                                          f->largest.user_key(),
+                                          f->max_sequence)) {
+        files->emplace_back(level, f);
+      }
+    }
+  }
+}
+
 void VersionSet::SetAsideReclaimedInputs(Compaction* c) {
   // Whole files the comparator declares reclaimed are deleted unread. Safe
   // in any compaction: every entry of such a file is one ShouldDrop would
