@@ -168,9 +168,29 @@ class DBImpl : public DB {
   std::string StatsString() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   // ---- db_impl_write.cc
+  // Runs one write group (the writers at the front of writers_) and pops its
+  // writers, done, with the group's status. Appends those other than self
+  // (the calling writer, which need not be in the group) to *wake_list, for
+  // the caller to wake with WakeWriters once it has released mutex_.
+  // REQUIRES: !group_running_, writers_ not empty.
+  void RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Sets the writers' wake to kDone (done) or kSynced, and wakes those
+  // asleep: each one sleeping on its own condition variable alone, those
+  // sleeping on a group_cv_ with one broadcast.
+  // REQUIRES: none of the writers can leave Write meanwhile (not kDone yet).
+  void WakeWriters(const std::vector<Writer*>& writers, bool done)
+      LOCKS_EXCLUDED(wait_mu_);
+  // Tells w it is the front writer. REQUIRES: w not released.
+  void WakeFront(Writer* w) EXCLUSIVE_LOCKS_REQUIRED(mutex_)
+      LOCKS_EXCLUDED(wait_mu_);
+  // Microseconds the next group should still wait for sync writers released
+  // by the previous sync to queue again (0: start now). See the group commit
+  // members below.
+  uint64_t GatherWaitMicros() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Makes sure mem_ has room for a write (or, with force, switches it out),
   // throttling or waiting on level 0 and the immutable memtable.
-  // REQUIRES: this thread is the front writer.
+  // REQUIRES: this thread runs the write group (group_running_).
   Status MakeRoomForWrite(bool force) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Merges the batches of the writers after the front one into one batch;
   // *last_writer is the last writer included.
@@ -263,22 +283,48 @@ class DBImpl : public DB {
   // Signalled when background work finishes (and on background errors).
   port::CondVar background_work_finished_signal_;
 
-  // The memtable receiving writes. Replaced only by the front writer under
-  // mutex_; the front writer inserts into it without the mutex.
+  // The memtable receiving writes. Replaced only by the thread running the
+  // write group, under mutex_; that thread inserts into it without the mutex.
   MemTable* mem_ = nullptr;  // holds a ref
   // The memtable being flushed, or null.
   MemTable* imm_ GUARDED_BY(mutex_) = nullptr;  // holds a ref
   std::atomic<bool> has_imm_{false};  // imm_ != nullptr, readable unlocked
-  // The WAL. Written by the front writer without the mutex; replaced by it
-  // under the mutex.
+  // The WAL. Appended to and synced by the thread running the write group
+  // without the mutex (so never concurrently); replaced by it under the mutex.
   std::unique_ptr<WritableFile> logfile_;
   uint64_t logfile_number_ GUARDED_BY(mutex_) = 0;
   std::unique_ptr<log::Writer> log_;
 
-  // Queue of writers; the front one is the leader.
+  // Queue of writers, in sequence order; each write group is a prefix.
   std::deque<Writer*> writers_ GUARDED_BY(mutex_);
-  // Scratch for group commits. Used by the leader only.
+  // Scratch for group commits. Used by the thread running the group only.
   WriteBatch tmp_batch_ GUARDED_BY(mutex_);
+
+  // ---- Group commit (db_impl_write.cc).
+  // A thread runs a write group (room, WAL append and sync, memtable
+  // insert); no other group starts meanwhile.
+  bool group_running_ GUARDED_BY(mutex_) = false;
+  // Sync writers released by the last sync group that have not queued a
+  // sync write again. While some are missing, a sync group waits for them
+  // (until gather_deadline_micros_ on the steady clock) so that one WAL sync
+  // covers them all instead of every other one.
+  int sync_writers_outstanding_ GUARDED_BY(mutex_) = 0;
+  uint64_t gather_deadline_micros_ GUARDED_BY(mutex_) = 0;
+  // When the last sync group was released (steady clock).
+  uint64_t released_micros_ GUARDED_BY(mutex_) = 0;
+  // Moving averages: how long the released sync writers took to all queue
+  // again, and the WAL Sync() latency. They bound the gather wait.
+  uint64_t rejoin_micros_avg_ GUARDED_BY(mutex_) = 0;
+  uint64_t sync_micros_avg_ GUARDED_BY(mutex_) = 0;
+  // Write groups started so far. The writers of group number g that sleep
+  // while it is gathered or runs do so on group_cv_[g % 2], so that its
+  // release wakes them with one broadcast.
+  uint64_t groups_started_ GUARDED_BY(mutex_) = 0;
+  // Guards how writers are woken (Writer::wake, Writer::sleeping_on).
+  // Acquired after mutex_, never before.
+  port::Mutex wait_mu_ ACQUIRED_AFTER(mutex_);
+  port::CondVar group_cv_[2] = {port::CondVar(&wait_mu_),
+                                port::CondVar(&wait_mu_)};
 
   SnapshotList snapshots_ GUARDED_BY(mutex_);
 

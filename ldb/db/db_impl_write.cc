@@ -1,12 +1,55 @@
 // DBImpl's write path: a queue of writers with group commit.
 //
-// Each writer enqueues itself and waits until it is at the front. The front
-// writer (the leader) makes room in the memtable, merges the batches of the
-// writers queued behind it into one group, appends the group to the WAL as
-// one record (syncing it if asked), inserts it into the memtable with the
-// mutex released (only the leader touches mem_), then hands the shared
-// status to every writer of the group and wakes the next leader.
+// Each writer enqueues itself. Write groups run one at a time: the thread
+// running a group makes room in the memtable, merges the batches of the
+// writers at the front of the queue into one batch, appends it to the WAL as
+// one record (and syncs the WAL if the group is a sync group), inserts it
+// into the memtable with the mutex released, publishes its sequence numbers,
+// and releases the writers of the group with the shared status. Normally the
+// front writer runs the next group; a writer arriving while no group runs
+// may run it itself, which saves a thread wake-up.
+//
+// Gathering sync writers. With N threads each doing sync writes one after
+// another, a plain leader/follower queue covers only about N/2 writes per
+// WAL sync: the writers released by sync k queue again while sync k+1 (of
+// whoever queued first) is already running, and wait for sync k+2. So when a
+// sync group is released, the number of its sync writers is remembered;
+// every sync writer that queues counts one of them as back. While some are
+// missing, the next sync group waits for them, for a bounded time: about
+// twice as long as they usually take to come back, and never more than 3/4
+// of the average sync latency (beyond that the wait cannot pay off). The
+// writer whose arrival completes the set runs the group at once. A writer
+// alone never waits: it is the only one released and the first one back.
+//
+// Waking writers. Waiting writers sleep under wait_mu_, not mutex_: the
+// thread that ran a group pops its writers under mutex_, then marks them
+// done under wait_mu_ with mutex_ released, so the woken writers return
+// without touching mutex_ and the next group's writers can queue meanwhile.
+// A writer that queued while a group was being gathered (or that is in the
+// running group) sleeps on that group's condition variable, group_cv_[g % 2]
+// for group number g, so one broadcast wakes the whole group; any other
+// writer sleeps on its own condition variable and is signalled alone. Only
+// the writers of the group and the new front writer are woken (no
+// thundering herd; at most a writer that queued while group g was gathered
+// but did not fit into it wakes up once too early). A sync group's writers
+// are woken (kSynced) as soon as the WAL sync returns, before the memtable
+// insert: waking up takes them longer than the insert, and they poll
+// briefly for the kDone that follows instead of sleeping again.
+//
+// Durability and ordering: a group's memtable insert and sequence numbers
+// happen after its WAL append and (for sync groups) its WAL sync succeeded,
+// so a write is visible only after it is in the WAL, durable if it asked for
+// sync, and groups become visible in sequence order. A failed append or
+// sync is a sticky background error (the WAL ends in an unknown state); the
+// whole group gets it and later groups fail in MakeRoomForWrite. Only the
+// thread running a group touches logfile_ / log_ (append, sync, switch to a
+// new WAL), so a sync never races with an append or a WAL switch.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cinttypes>
+#include <thread>
+#include <vector>
 
 #include "db/db_impl.h"
 #include "db/filename.h"
@@ -17,15 +60,70 @@
 
 namespace ldb {
 
-// One pending write. Lives on the writing thread's stack.
-struct DBImpl::Writer {
-  explicit Writer(port::Mutex* mu) : cv(mu) {}
+namespace {
 
-  Status status;
+// Bounds of the gather wait (see above).
+constexpr uint64_t kMinGatherMicros = 10;
+constexpr uint64_t kMaxGatherMicros = 2000;
+
+uint64_t SteadyMicros() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+}  // namespace
+
+// One pending write. Lives on the writing thread's stack; the thread leaves
+// Write only after seeing kDone under wait_mu_, so whoever releases it may
+// touch it until it lets go of wait_mu_.
+struct DBImpl::Writer {
+  enum class Wake {
+    kNone,
+    kFront,   // became the front writer: look at the queue again
+    kSynced,  // its group's WAL sync succeeded; kDone follows shortly
+    kDone,    // released: status is final
+  };
+
+  explicit Writer(port::Mutex* wait_mu) : cv(wait_mu) {}
+
+  // Protected by DBImpl::mutex_.
+  Status status;                // final once done
   WriteBatch* batch = nullptr;  // null: only make room (force a flush)
   bool sync = false;
-  bool done = false;
-  port::CondVar cv;
+  bool done = false;   // released; wake becomes kDone (unless this thread
+                       // released itself)
+  uint64_t group = 0;  // number of the write group holding it, 0 if none
+
+  // Protected by DBImpl::wait_mu_.
+  Wake wake = Wake::kNone;
+  // Where the thread sleeps: cv, a group_cv_, or null when awake.
+  port::CondVar* sleeping_on = nullptr;
+  port::CondVar cv;  // bound to wait_mu_
+  // Set with wake = kDone; lets a kSynced writer poll without wait_mu_.
+  std::atomic<bool> done_hint{false};
+
+  // After kSynced, waits for kDone: the thread that ran the group inserts
+  // it into the memtable and publishes it meanwhile (microseconds, while
+  // this thread was waking up), so poll a little before sleeping again.
+  // REQUIRES: wait_mu (the one cv is bound to) held; returns with it held.
+  void AwaitDone(port::Mutex* wait_mu) {
+    if (wake != Wake::kSynced) return;
+    wait_mu->Unlock();
+    for (int i = 0; i < kMaxPolls && !done_hint.load(std::memory_order_acquire);
+         i++) {
+      std::this_thread::yield();
+    }
+    wait_mu->Lock();
+    while (wake == Wake::kSynced) {
+      sleeping_on = &cv;
+      cv.Wait();
+      sleeping_on = nullptr;
+    }
+  }
+
+  static constexpr int kMaxPolls = 40;
 };
 
 Status DBImpl::Put(const WriteOptions& options, const Slice& key,
@@ -42,48 +140,195 @@ Status DBImpl::Delete(const WriteOptions& options, const Slice& key) {
 }
 
 Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
-  Writer w(&mutex_);
+  Writer w(&wait_mu_);
   w.batch = updates;
   w.sync = options.sync;
 
-  MutexLock l(&mutex_);
+  mutex_.Lock();
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) {
+  if (w.sync && sync_writers_outstanding_ > 0 &&
+      --sync_writers_outstanding_ == 0) {
+    // Everyone released by the last sync group is back. (A late sample
+    // counts as the deadline: GatherWaitMicros deals with those.)
+    const uint64_t back_micros =
+        std::min(SteadyMicros(), gather_deadline_micros_);
+    rejoin_micros_avg_ =
+        (7 * rejoin_micros_avg_ + (back_micros - released_micros_)) / 8;
+  }
+  std::vector<Writer*> wake_list;
+  while (true) {
+    uint64_t wait_micros = 0;
+    // A writer of the running group sleeps where the group's release is
+    // broadcast (one wake-up call for all its writers).
+    port::CondVar* sleep_cv = group_running_ && w.group == groups_started_
+                                  ? &group_cv_[w.group % 2]
+                                  : &w.cv;
+    if (w.done) {
+      mutex_.Unlock();
+      break;
+    }
+    if (!group_running_) {
+      wait_micros = GatherWaitMicros();
+      if (wait_micros == 0) {
+        RunWriteGroup(&w, &wake_list);
+        const bool self_done = w.done;
+        mutex_.Unlock();
+        WakeWriters(wake_list, /*done=*/true);
+        wake_list.clear();
+        if (self_done) return w.status;
+        mutex_.Lock();
+        continue;
+      }
+      // Gathering for the next group, which w will most likely be in: sleep
+      // where its release is broadcast. Only the front writer waits with a
+      // deadline; a writer whose arrival completes the set runs the group
+      // (w included).
+      sleep_cv = &group_cv_[(groups_started_ + 1) % 2];
+      if (&w != writers_.front()) wait_micros = 0;
+    }
+    // Sleep until released, made the front writer, or (gathering) the
+    // deadline passed.
+    mutex_.Unlock();
+    wait_mu_.Lock();
+    if (w.wake == Writer::Wake::kNone) {
+      w.sleeping_on = sleep_cv;
+      if (wait_micros > 0) {
+        sleep_cv->TimedWait(wait_micros);
+      } else {
+        sleep_cv->Wait();
+      }
+      w.sleeping_on = nullptr;
+    }
+    w.AwaitDone(&wait_mu_);
+    const Writer::Wake wake = w.wake;
+    if (wake == Writer::Wake::kFront) w.wake = Writer::Wake::kNone;
+    wait_mu_.Unlock();
+    if (wake == Writer::Wake::kDone) return w.status;
+    mutex_.Lock();
+  }
+  // Released by another thread while this one held or waited for mutex_:
+  // wait for that thread's kDone.
+  wait_mu_.Lock();
+  while (w.wake != Writer::Wake::kDone) {
+    w.sleeping_on = &w.cv;
     w.cv.Wait();
+    w.sleeping_on = nullptr;
   }
-  if (w.done) {
-    return w.status;  // a leader wrote our batch as part of its group
-  }
+  wait_mu_.Unlock();
+  return w.status;
+}
 
-  // We are the leader.
-  Status status = MakeRoomForWrite(/*force=*/updates == nullptr);
-  SequenceNumber last_sequence = versions_->LastSequence();
-  Writer* last_writer = &w;
-  if (status.ok() && updates != nullptr) {
+void DBImpl::WakeWriters(const std::vector<Writer*>& writers, bool done) {
+  if (writers.empty()) return;
+  bool broadcast[2] = {false, false};
+  wait_mu_.Lock();
+  for (Writer* w : writers) {
+    if (done) {
+      w->wake = Writer::Wake::kDone;
+      w->done_hint.store(true, std::memory_order_release);
+    } else {
+      w->wake = Writer::Wake::kSynced;
+    }
+    if (w->sleeping_on == &w->cv) {
+      w->cv.Signal();  // w cannot leave before wait_mu_ is released
+    } else if (w->sleeping_on != nullptr) {
+      broadcast[w->sleeping_on == &group_cv_[1] ? 1 : 0] = true;
+    }
+  }
+  wait_mu_.Unlock();
+  // Members of the DB: safe to signal without wait_mu_.
+  for (int i = 0; i < 2; i++) {
+    if (broadcast[i]) group_cv_[i].SignalAll();
+  }
+}
+
+void DBImpl::WakeFront(Writer* w) {
+  wait_mu_.Lock();
+  w->wake = Writer::Wake::kFront;
+  if (w->sleeping_on == &w->cv) {
+    w->cv.Signal();
+  } else if (w->sleeping_on != nullptr) {
+    w->sleeping_on->SignalAll();
+  }
+  wait_mu_.Unlock();
+}
+
+uint64_t DBImpl::GatherWaitMicros() {
+  mutex_.AssertHeld();
+  if (sync_writers_outstanding_ == 0) return 0;
+  const Writer* front = writers_.front();
+  if (!front->sync || front->batch == nullptr) return 0;
+  const uint64_t now = SteadyMicros();
+  if (now < gather_deadline_micros_) return gather_deadline_micros_ - now;
+  // Some did not come back in time: they stopped, do other work between
+  // writes, or were slow to get the CPU. Stop waiting for them, and move
+  // the estimate up a little: if they are merely slow, later waits become
+  // long enough; writers that do come back in time pull it down again.
+  sync_writers_outstanding_ = 0;
+  const uint64_t limit = gather_deadline_micros_ - released_micros_;
+  if (limit > rejoin_micros_avg_) {
+    rejoin_micros_avg_ += (limit - rejoin_micros_avg_) / 16;
+  }
+  return 0;
+}
+
+void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
+  mutex_.AssertHeld();
+  assert(!group_running_ && !writers_.empty());
+  group_running_ = true;
+  ++groups_started_;
+  Writer* const first = writers_.front();
+  Writer* last_writer = first;
+  const bool sync = first->sync && first->batch != nullptr;
+  bool synced = false;
+  bool listed = false;  // *wake_list holds the group's writers but self
+  Status status = MakeRoomForWrite(/*force=*/first->batch == nullptr);
+  if (status.ok() && first->batch != nullptr) {
+    SequenceNumber last_sequence = versions_->LastSequence();
     WriteBatch* group = BuildBatchGroup(&last_writer);
+    for (Writer* member : writers_) {
+      member->group = groups_started_;
+      if (member != self) wake_list->push_back(member);
+      if (member == last_writer) break;
+    }
+    listed = true;
     WriteBatchInternal::SetSequence(group, last_sequence + 1);
     last_sequence +=
         static_cast<SequenceNumber>(WriteBatchInternal::Count(group));
 
-    {
-      // Only the leader appends to the WAL and inserts into mem_, so both
-      // can happen without the mutex; other writers queue meanwhile.
-      mutex_.Unlock();
-      status = log_->AddRecord(WriteBatchInternal::Contents(group));
-      bool wal_error = !status.ok();
-      if (status.ok() && options.sync) {
-        status = logfile_->Sync();
-        wal_error = !status.ok();
-      }
-      if (status.ok()) {
-        status = WriteBatchInternal::InsertInto(group, mem_);
-      }
-      mutex_.Lock();
-      if (wal_error) {
-        // The WAL now ends in an unknown state: the record may or may not
-        // come back after a restart. Refuse every later write.
-        RecordBackgroundError(status);
-      }
+    // Only the thread running the group appends to the WAL and inserts into
+    // mem_, so both can happen without the mutex; other writers queue
+    // meanwhile. The new entries stay invisible until SetLastSequence
+    // publishes them below.
+    mutex_.Unlock();
+    status = log_->AddRecord(WriteBatchInternal::Contents(group));
+    bool wal_error = !status.ok();
+    uint64_t sync_micros = 0;
+    if (status.ok() && sync) {
+      const uint64_t start = SteadyMicros();
+      status = logfile_->Sync();
+      sync_micros = SteadyMicros() - start;
+      wal_error = !status.ok();
+      synced = status.ok();
+      // Start waking the group's writers now: the memtable insert below
+      // takes less time than they need to get a CPU. (They cannot leave
+      // before kDone, so they can be reached without mutex_.)
+      if (synced) WakeWriters(*wake_list, /*done=*/false);
+    }
+    if (status.ok()) {
+      status = WriteBatchInternal::InsertInto(group, mem_);
+    }
+    mutex_.Lock();
+    if (wal_error) {
+      // The WAL now ends in an unknown state: the record may or may not
+      // come back after a restart. Refuse every later write (so no sequence
+      // number is handed out again).
+      RecordBackgroundError(status);
+    }
+    if (synced) {
+      sync_micros_avg_ = sync_micros_avg_ == 0
+                             ? sync_micros
+                             : (7 * sync_micros_avg_ + sync_micros) / 8;
     }
     if (group == &tmp_batch_) tmp_batch_.Clear();
     // The group's sequence numbers are used up even if it failed: they may
@@ -91,20 +336,36 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
     versions_->SetLastSequence(last_sequence);
   }
 
-  // Wake every writer of the group with the shared status.
+  // Release the group with the shared status. The caller wakes the writers
+  // in *wake_list (kDone) once it has released mutex_.
+  int sync_writers = 0;
   while (true) {
     Writer* ready = writers_.front();
     writers_.pop_front();
-    if (ready != &w) {
-      ready->status = status;
-      ready->done = true;
-      ready->cv.Signal();
-    }
+    if (ready->sync) ++sync_writers;
+    ready->status = status;
+    ready->done = true;
+    if (!listed && ready != self) wake_list->push_back(ready);
     if (ready == last_writer) break;
   }
-  // Hand leadership to the next writer.
-  if (!writers_.empty()) writers_.front()->cv.Signal();
-  return status;
+  if (synced) {
+    // Expect the released sync writers back (see the file comment). Wait
+    // for them about twice as long as they usually take, and never so long
+    // that another sync would have been faster.
+    sync_writers_outstanding_ = sync_writers;
+    const uint64_t cap = std::clamp(sync_micros_avg_ * 3 / 4, kMinGatherMicros,
+                                    kMaxGatherMicros);
+    const uint64_t limit = std::clamp(2 * rejoin_micros_avg_ + kMinGatherMicros,
+                                      kMinGatherMicros, cap);
+    released_micros_ = SteadyMicros();
+    gather_deadline_micros_ = released_micros_ + limit;
+  }
+  group_running_ = false;
+  // The new front writer runs (or gathers) the next group. It cannot leave
+  // while mutex_ is held, so it is woken right here.
+  if (!writers_.empty() && writers_.front() != self) {
+    WakeFront(writers_.front());
+  }
 }
 
 WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
@@ -116,7 +377,7 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
 
   size_t size = WriteBatchInternal::ByteSize(first->batch);
   // Cap the group so one large group does not delay its members too much;
-  // keep small writes cheap by capping much lower behind a small leader.
+  // keep small writes cheap by capping much lower behind a small first writer.
   size_t max_size = size_t{1} << 20;
   if (size <= (size_t{128} << 10)) max_size = size + (size_t{128} << 10);
 
@@ -126,10 +387,10 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
   for (; it != writers_.end(); ++it) {
     Writer* w = *it;
     if (w->sync && !first->sync) {
-      break;  // a sync write must not ride on a non-sync leader
+      break;  // a sync write must not ride on a non-sync group
     }
     if (w->batch == nullptr) {
-      break;  // a forced flush request is served as its own leader
+      break;  // a forced flush request is a group of its own
     }
     size += WriteBatchInternal::ByteSize(w->batch);
     if (size > max_size) break;
@@ -189,8 +450,9 @@ Status DBImpl::MakeRoomForWrite(bool force) {
       //
       // First make the old WAL durable: otherwise a later sync write to the
       // new WAL could survive a machine crash while earlier writes in the
-      // old one do not. Only the leader (this thread) touches logfile_, and
-      // while the mutex is released imm_ can only go from set to null.
+      // old one do not. Only the thread running the group (this one) touches
+      // logfile_, and while the mutex is released imm_ can only go from set to
+      // null.
       mutex_.Unlock();
       Status synced = logfile_->Sync();
       mutex_.Lock();
