@@ -171,15 +171,14 @@ class DBImpl : public DB {
   // Runs one write group (the writers at the front of writers_) and pops its
   // writers, done, with the group's status. Appends those other than self
   // (the calling writer, which need not be in the group) to *wake_list, for
-  // the caller to wake with WakeWriters once it has released mutex_.
+  // the caller to wake with ReleaseWriters once it has released mutex_.
   // REQUIRES: !group_running_, writers_ not empty.
   void RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // Sets the writers' wake to kDone (done) or kSynced, and wakes those
-  // asleep: each one sleeping on its own condition variable alone, those
-  // sleeping on a group_cv_ with one broadcast.
-  // REQUIRES: none of the writers can leave Write meanwhile (not kDone yet).
-  void WakeWriters(const std::vector<Writer*>& writers, bool done)
+  // Sets the released writers' wake to kDone and wakes those asleep: each
+  // one sleeping on its own condition variable alone, those sleeping on a
+  // group_cv_ with one broadcast.
+  void ReleaseWriters(const std::vector<Writer*>& writers)
       LOCKS_EXCLUDED(wait_mu_);
   // Tells w it is the front writer. REQUIRES: w not released.
   void WakeFront(Writer* w) EXCLUSIVE_LOCKS_REQUIRED(mutex_)

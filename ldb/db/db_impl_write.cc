@@ -18,8 +18,10 @@
 // missing, the next sync group waits for them, for a bounded time: about
 // twice as long as they usually take to come back, and never more than 3/4
 // of the average sync latency (beyond that the wait cannot pay off). The
-// writer whose arrival completes the set runs the group at once. A writer
-// alone never waits: it is the only one released and the first one back.
+// writer whose arrival completes the set runs the group at once, as does
+// one arriving after the deadline; if nobody comes, the front writer's timer
+// starts the group a little later. A writer alone never waits: it is the
+// only one released and the first one back.
 //
 // Waking writers. Waiting writers sleep under wait_mu_, not mutex_: the
 // thread that ran a group pops its writers under mutex_, then marks them
@@ -31,10 +33,7 @@
 // writer sleeps on its own condition variable and is signalled alone. Only
 // the writers of the group and the new front writer are woken (no
 // thundering herd; at most a writer that queued while group g was gathered
-// but did not fit into it wakes up once too early). A sync group's writers
-// are woken (kSynced) as soon as the WAL sync returns, before the memtable
-// insert: waking up takes them longer than the insert, and they poll
-// briefly for the kDone that follows instead of sleeping again.
+// but did not fit into it wakes up once too early).
 //
 // Durability and ordering: a group's memtable insert and sequence numbers
 // happen after its WAL append and (for sync groups) its WAL sync succeeded,
@@ -45,10 +44,8 @@
 // thread running a group touches logfile_ / log_ (append, sync, switch to a
 // new WAL), so a sync never races with an append or a WAL switch.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cinttypes>
-#include <thread>
 #include <vector>
 
 #include "db/db_impl.h"
@@ -65,6 +62,8 @@ namespace {
 // Bounds of the gather wait (see above).
 constexpr uint64_t kMinGatherMicros = 10;
 constexpr uint64_t kMaxGatherMicros = 2000;
+// How late a timed wait may wake up (Linux's default timer slack is 50us).
+constexpr uint64_t kTimerSlackMicros = 100;
 
 uint64_t SteadyMicros() {
   return static_cast<uint64_t>(
@@ -81,9 +80,8 @@ uint64_t SteadyMicros() {
 struct DBImpl::Writer {
   enum class Wake {
     kNone,
-    kFront,   // became the front writer: look at the queue again
-    kSynced,  // its group's WAL sync succeeded; kDone follows shortly
-    kDone,    // released: status is final
+    kFront,  // became the front writer: look at the queue again
+    kDone,   // released: status is final
   };
 
   explicit Writer(port::Mutex* wait_mu) : cv(wait_mu) {}
@@ -101,29 +99,6 @@ struct DBImpl::Writer {
   // Where the thread sleeps: cv, a group_cv_, or null when awake.
   port::CondVar* sleeping_on = nullptr;
   port::CondVar cv;  // bound to wait_mu_
-  // Set with wake = kDone; lets a kSynced writer poll without wait_mu_.
-  std::atomic<bool> done_hint{false};
-
-  // After kSynced, waits for kDone: the thread that ran the group inserts
-  // it into the memtable and publishes it meanwhile (microseconds, while
-  // this thread was waking up), so poll a little before sleeping again.
-  // REQUIRES: wait_mu (the one cv is bound to) held; returns with it held.
-  void AwaitDone(port::Mutex* wait_mu) {
-    if (wake != Wake::kSynced) return;
-    wait_mu->Unlock();
-    for (int i = 0; i < kMaxPolls && !done_hint.load(std::memory_order_acquire);
-         i++) {
-      std::this_thread::yield();
-    }
-    wait_mu->Lock();
-    while (wake == Wake::kSynced) {
-      sleeping_on = &cv;
-      cv.Wait();
-      sleeping_on = nullptr;
-    }
-  }
-
-  static constexpr int kMaxPolls = 40;
 };
 
 Status DBImpl::Put(const WriteOptions& options, const Slice& key,
@@ -173,18 +148,25 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
         RunWriteGroup(&w, &wake_list);
         const bool self_done = w.done;
         mutex_.Unlock();
-        WakeWriters(wake_list, /*done=*/true);
+        ReleaseWriters(wake_list);
         wake_list.clear();
         if (self_done) return w.status;
         mutex_.Lock();
         continue;
       }
       // Gathering for the next group, which w will most likely be in: sleep
-      // where its release is broadcast. Only the front writer waits with a
-      // deadline; a writer whose arrival completes the set runs the group
-      // (w included).
+      // where its release is broadcast. A writer whose arrival completes the
+      // set, or comes after the deadline, runs the group (w included). Only
+      // the front writer sets a timer, for when nobody comes at all; it
+      // allows one more sync's time, so that normally the group's release
+      // wakes w first: a timer going off during the group's WAL sync slows
+      // the sync down measurably on a small machine.
       sleep_cv = &group_cv_[(groups_started_ + 1) % 2];
-      if (&w != writers_.front()) wait_micros = 0;
+      if (&w == writers_.front()) {
+        wait_micros += sync_micros_avg_ + kTimerSlackMicros;
+      } else {
+        wait_micros = 0;
+      }
     }
     // Sleep until released, made the front writer, or (gathering) the
     // deadline passed.
@@ -199,7 +181,6 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
       }
       w.sleeping_on = nullptr;
     }
-    w.AwaitDone(&wait_mu_);
     const Writer::Wake wake = w.wake;
     if (wake == Writer::Wake::kFront) w.wake = Writer::Wake::kNone;
     wait_mu_.Unlock();
@@ -218,17 +199,12 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
   return w.status;
 }
 
-void DBImpl::WakeWriters(const std::vector<Writer*>& writers, bool done) {
+void DBImpl::ReleaseWriters(const std::vector<Writer*>& writers) {
   if (writers.empty()) return;
   bool broadcast[2] = {false, false};
   wait_mu_.Lock();
   for (Writer* w : writers) {
-    if (done) {
-      w->wake = Writer::Wake::kDone;
-      w->done_hint.store(true, std::memory_order_release);
-    } else {
-      w->wake = Writer::Wake::kSynced;
-    }
+    w->wake = Writer::Wake::kDone;
     if (w->sleeping_on == &w->cv) {
       w->cv.Signal();  // w cannot leave before wait_mu_ is released
     } else if (w->sleeping_on != nullptr) {
@@ -281,17 +257,14 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
   Writer* last_writer = first;
   const bool sync = first->sync && first->batch != nullptr;
   bool synced = false;
-  bool listed = false;  // *wake_list holds the group's writers but self
   Status status = MakeRoomForWrite(/*force=*/first->batch == nullptr);
   if (status.ok() && first->batch != nullptr) {
     SequenceNumber last_sequence = versions_->LastSequence();
     WriteBatch* group = BuildBatchGroup(&last_writer);
     for (Writer* member : writers_) {
       member->group = groups_started_;
-      if (member != self) wake_list->push_back(member);
       if (member == last_writer) break;
     }
-    listed = true;
     WriteBatchInternal::SetSequence(group, last_sequence + 1);
     last_sequence +=
         static_cast<SequenceNumber>(WriteBatchInternal::Count(group));
@@ -303,17 +276,17 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
     mutex_.Unlock();
     status = log_->AddRecord(WriteBatchInternal::Contents(group));
     bool wal_error = !status.ok();
+    // Time the sync (for the gather bounds) whenever the group has several
+    // writers; a lone writer's syncs only one in 8, as reading the clock is
+    // not free and it never gathers anyway.
+    const bool time_sync = last_writer != first || groups_started_ % 8 == 0;
     uint64_t sync_micros = 0;
     if (status.ok() && sync) {
-      const uint64_t start = SteadyMicros();
+      const uint64_t start = time_sync ? SteadyMicros() : 0;
       status = logfile_->Sync();
-      sync_micros = SteadyMicros() - start;
+      if (time_sync) sync_micros = SteadyMicros() - start;
       wal_error = !status.ok();
       synced = status.ok();
-      // Start waking the group's writers now: the memtable insert below
-      // takes less time than they need to get a CPU. (They cannot leave
-      // before kDone, so they can be reached without mutex_.)
-      if (synced) WakeWriters(*wake_list, /*done=*/false);
     }
     if (status.ok()) {
       status = WriteBatchInternal::InsertInto(group, mem_);
@@ -325,7 +298,7 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
       // number is handed out again).
       RecordBackgroundError(status);
     }
-    if (synced) {
+    if (synced && time_sync) {
       sync_micros_avg_ = sync_micros_avg_ == 0
                              ? sync_micros
                              : (7 * sync_micros_avg_ + sync_micros) / 8;
@@ -337,7 +310,7 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
   }
 
   // Release the group with the shared status. The caller wakes the writers
-  // in *wake_list (kDone) once it has released mutex_.
+  // in *wake_list once it has released mutex_.
   int sync_writers = 0;
   while (true) {
     Writer* ready = writers_.front();
@@ -345,11 +318,12 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
     if (ready->sync) ++sync_writers;
     ready->status = status;
     ready->done = true;
-    if (!listed && ready != self) wake_list->push_back(ready);
+    if (ready != self) wake_list->push_back(ready);
     if (ready == last_writer) break;
   }
-  if (synced) {
-    // Expect the released sync writers back (see the file comment). Wait
+  if (synced && (sync_writers > 1 || !writers_.empty())) {
+    // Expect the released sync writers back (see the file comment); not
+    // when a writer is alone (nobody could gather with it). Wait
     // for them about twice as long as they usually take, and never so long
     // that another sync would have been faster.
     sync_writers_outstanding_ = sync_writers;
