@@ -315,6 +315,9 @@ class DBImpl : public DB {
   // again, and the WAL Sync() latency. They bound the gather wait.
   uint64_t rejoin_micros_avg_ GUARDED_BY(mutex_) = 0;
   uint64_t sync_micros_avg_ GUARDED_BY(mutex_) = 0;
+  // Set when a gather runs out of time (rather than see everyone back),
+  // counted down by the gathers that succeed after it.
+  int recent_gather_timeouts_ GUARDED_BY(mutex_) = 0;
   // Write groups started so far. The writers of group number g that sleep
   // while it is gathered or runs do so on group_cv_[g % 2], so that its
   // release wakes them with one broadcast.

@@ -64,6 +64,9 @@ constexpr uint64_t kMinGatherMicros = 10;
 constexpr uint64_t kMaxGatherMicros = 2000;
 // How late a timed wait may wake up (Linux's default timer slack is 50us).
 constexpr uint64_t kTimerSlackMicros = 100;
+// Gathers that must succeed after one timed out before the front writer's
+// timer allows for the sync again (see Write).
+constexpr int kTimeoutMemory = 8;
 
 uint64_t SteadyMicros() {
   return static_cast<uint64_t>(
@@ -129,6 +132,7 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
         std::min(SteadyMicros(), gather_deadline_micros_);
     rejoin_micros_avg_ =
         (7 * rejoin_micros_avg_ + (back_micros - released_micros_)) / 8;
+    if (recent_gather_timeouts_ > 0) --recent_gather_timeouts_;
   }
   std::vector<Writer*> wake_list;
   while (true) {
@@ -157,15 +161,17 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
       // Gathering for the next group, which w will most likely be in: sleep
       // where its release is broadcast. A writer whose arrival completes the
       // set, or comes after the deadline, runs the group (w included). Only
-      // the front writer sets a timer, for when nobody comes at all; it
-      // allows one more sync's time, so that normally the group's release
-      // wakes w first: a timer going off during the group's WAL sync slows
-      // the sync down measurably on a small machine.
+      // the front writer sets a timer, for when nobody comes at all. While
+      // gathers succeed, the timer allows one more sync's time, so that the
+      // group's release wakes w first: a timer going off during the group's
+      // WAL sync slows the sync down measurably on a small machine. For a
+      // while after a gather timed out (a writer that comes back late, or
+      // not at all), the timer keeps to the deadline.
       sleep_cv = &group_cv_[(groups_started_ + 1) % 2];
-      if (&w == writers_.front()) {
-        wait_micros += sync_micros_avg_ + kTimerSlackMicros;
-      } else {
+      if (&w != writers_.front()) {
         wait_micros = 0;
+      } else if (recent_gather_timeouts_ == 0) {
+        wait_micros += sync_micros_avg_ + kTimerSlackMicros;
       }
     }
     // Sleep until released, made the front writer, or (gathering) the
@@ -241,6 +247,7 @@ uint64_t DBImpl::GatherWaitMicros() {
   // the estimate up a little: if they are merely slow, later waits become
   // long enough; writers that do come back in time pull it down again.
   sync_writers_outstanding_ = 0;
+  recent_gather_timeouts_ = kTimeoutMemory;
   const uint64_t limit = gather_deadline_micros_ - released_micros_;
   if (limit > rejoin_micros_avg_) {
     rejoin_micros_avg_ += (limit - rejoin_micros_avg_) / 16;
