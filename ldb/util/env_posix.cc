@@ -27,6 +27,7 @@
 #include "ldb/env.h"
 #include "port/port.h"
 #include "port/thread_annotations.h"
+#include "util/logging.h"
 #include "util/mutexlock.h"
 #include "util/posix_mmap_files.h"
 
@@ -249,43 +250,7 @@ class PosixLogger final : public Logger {
   ~PosixLogger() override { ::close(fd_); }
 
   void Logv(const char* format, std::va_list ap) override {
-    // The header: wall-clock time and the calling thread.
-    const auto now = std::chrono::system_clock::now();
-    const auto micros_since_epoch =
-        std::chrono::duration_cast<std::chrono::microseconds>(
-            now.time_since_epoch())
-            .count();
-    const std::time_t seconds =
-        static_cast<std::time_t>(micros_since_epoch / 1000000);
-    const int micros = static_cast<int>(micros_since_epoch % 1000000);
-    std::tm t;
-    ::localtime_r(&seconds, &t);
-    std::ostringstream thread_id;
-    thread_id << std::this_thread::get_id();
-
-    char header[128];
-    const int header_len = std::snprintf(
-        header, sizeof(header), "%04d/%02d/%02d-%02d:%02d:%02d.%06d %s ",
-        t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min,
-        t.tm_sec, micros, thread_id.str().c_str());
-    std::string line(
-        header,
-        header_len > 0 ? std::min<size_t>(header_len, sizeof(header) - 1) : 0);
-
-    // The message, formatted once to measure it, then into place.
-    std::va_list ap_copy;
-    va_copy(ap_copy, ap);
-    const int msg_len = std::vsnprintf(nullptr, 0, format, ap_copy);
-    va_end(ap_copy);
-    if (msg_len > 0) {
-      const size_t start = line.size();
-      line.resize(start + static_cast<size_t>(msg_len) + 1);
-      std::vsnprintf(line.data() + start, static_cast<size_t>(msg_len) + 1,
-                     format, ap);
-      line.resize(start + static_cast<size_t>(msg_len));
-    }
-    if (line.empty() || line.back() != '\n') line.push_back('\n');
-
+    const std::string line = FormatLogLine(format, ap);
     MutexLock l(&mu_);
     const char* p = line.data();
     size_t left = line.size();

@@ -2,6 +2,7 @@
 #ifndef LDB_UTIL_LOGGING_H_
 #define LDB_UTIL_LOGGING_H_
 
+#include <cstdarg>
 #include <cstdint>
 #include <string>
 
@@ -17,6 +18,11 @@ std::string EscapeString(const Slice& value);
 // Parses leading decimal digits of *in into *val and advances *in; false on
 // overflow or when there is no digit.
 bool ConsumeDecimalNumber(Slice* in, uint64_t* val);
+
+// One info-log line: "YYYY/MM/DD-HH:MM:SS.uuuuuu <thread id> <message>\n"
+// (local wall-clock time, a newline added when the message lacks one). The
+// format shared by the POSIX and in-memory loggers.
+std::string FormatLogLine(const char* format, std::va_list ap);
 
 }  // namespace ldb
 

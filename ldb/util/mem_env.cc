@@ -20,6 +20,7 @@
 #include "ldb/env.h"
 #include "port/port.h"
 #include "port/thread_annotations.h"
+#include "util/logging.h"
 #include "util/mutexlock.h"
 
 namespace ldb {
@@ -132,38 +133,7 @@ class MemLogger final : public Logger {
   explicit MemLogger(MemFilePtr file) : file_(std::move(file)) {}
 
   void Logv(const char* format, std::va_list ap) override {
-    const auto micros_since_epoch =
-        std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    const std::time_t seconds =
-        static_cast<std::time_t>(micros_since_epoch / 1000000);
-    std::tm t;
-    ::localtime_r(&seconds, &t);
-    std::ostringstream thread_id;
-    thread_id << std::this_thread::get_id();
-    char header[128];
-    const int header_len = std::snprintf(
-        header, sizeof(header), "%04d/%02d/%02d-%02d:%02d:%02d.%06d %s ",
-        t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min,
-        t.tm_sec, static_cast<int>(micros_since_epoch % 1000000),
-        thread_id.str().c_str());
-    std::string line;
-    if (header_len > 0 && static_cast<size_t>(header_len) < sizeof(header)) {
-      line.assign(header, static_cast<size_t>(header_len));
-    }
-    std::va_list ap_copy;
-    va_copy(ap_copy, ap);
-    const int msg_len = std::vsnprintf(nullptr, 0, format, ap_copy);
-    va_end(ap_copy);
-    if (msg_len > 0) {
-      const size_t start = line.size();
-      line.resize(start + static_cast<size_t>(msg_len) + 1);
-      std::vsnprintf(line.data() + start, static_cast<size_t>(msg_len) + 1,
-                     format, ap);
-      line.resize(start + static_cast<size_t>(msg_len));
-    }
-    if (line.empty() || line.back() != '\n') line.push_back('\n');
+    const std::string line = FormatLogLine(format, ap);
     file_->Append(line);
   }
 
