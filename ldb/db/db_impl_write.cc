@@ -275,6 +275,10 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
     WriteBatchInternal::SetSequence(group, last_sequence + 1);
     last_sequence +=
         static_cast<SequenceNumber>(WriteBatchInternal::Count(group));
+    // Time the sync (for the gather bounds) whenever the group has several
+    // writers; a lone writer's syncs only one in 8, as reading the clock is
+    // not free and it never gathers anyway.
+    const bool time_sync = last_writer != first || groups_started_ % 8 == 0;
 
     // Only the thread running the group appends to the WAL and inserts into
     // mem_, so both can happen without the mutex; other writers queue
@@ -283,10 +287,6 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
     mutex_.Unlock();
     status = log_->AddRecord(WriteBatchInternal::Contents(group));
     bool wal_error = !status.ok();
-    // Time the sync (for the gather bounds) whenever the group has several
-    // writers; a lone writer's syncs only one in 8, as reading the clock is
-    // not free and it never gathers anyway.
-    const bool time_sync = last_writer != first || groups_started_ % 8 == 0;
     uint64_t sync_micros = 0;
     if (status.ok() && sync) {
       const uint64_t start = time_sync ? SteadyMicros() : 0;
