@@ -1,0 +1,64 @@
+#include "common/frame.h"
+
+#include <google/protobuf/message_lite.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace tessera {
+
+bool AppendFrame(const google::protobuf::MessageLite& msg, size_t max_frame_bytes,
+                 std::string* out) {
+  const size_t size = msg.ByteSizeLong();
+  if (size > max_frame_bytes || size > UINT32_MAX) return false;
+  const size_t old = out->size();
+  out->resize(old + kFrameHeaderBytes + size);
+  auto* p = reinterpret_cast<uint8_t*>(out->data() + old);
+  p[0] = static_cast<uint8_t>(size >> 24);
+  p[1] = static_cast<uint8_t>(size >> 16);
+  p[2] = static_cast<uint8_t>(size >> 8);
+  p[3] = static_cast<uint8_t>(size);
+  msg.SerializeWithCachedSizesToArray(p + kFrameHeaderBytes);
+  return true;
+}
+
+char* FrameReader::WritableData(size_t min_bytes) {
+  if (start_ == end_) {
+    start_ = end_ = 0;
+    // A buffer grown for one large frame is given back once it is consumed.
+    if (buf_.size() > (1u << 20) && want_ == 0) {
+      std::vector<char>().swap(buf_);
+    }
+  }
+  size_t need = std::max(min_bytes, want_ > end_ - start_ ? want_ - (end_ - start_) : 0);
+  if (buf_.size() - end_ < need) {
+    if (start_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
+      end_ -= start_;
+      start_ = 0;
+    }
+    if (buf_.size() - end_ < need) buf_.resize(std::max(buf_.size() * 2, end_ + need));
+  }
+  return buf_.data() + end_;
+}
+
+FrameReader::Result FrameReader::Next(std::string_view* payload) {
+  const size_t avail = end_ - start_;
+  if (want_ == 0) {
+    if (avail < kFrameHeaderBytes) return Result::kNeedMore;
+    const auto* p = reinterpret_cast<const uint8_t*>(buf_.data() + start_);
+    uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+    if (len == 0 || len > max_frame_bytes_) {
+      bad_length_ = len;
+      return Result::kBadLength;
+    }
+    want_ = kFrameHeaderBytes + len;
+  }
+  if (avail < want_) return Result::kNeedMore;
+  *payload = std::string_view(buf_.data() + start_ + kFrameHeaderBytes, want_ - kFrameHeaderBytes);
+  start_ += want_;
+  want_ = 0;
+  return Result::kFrame;
+}
+
+}  // namespace tessera

@@ -1,0 +1,64 @@
+// Length-prefixed frames: a 4-byte big-endian payload length, then the payload (one
+// serialized protobuf message). A zero length or one above the connection's maximum
+// is a protocol error: the connection is closed.
+#ifndef TESSERA_COMMON_FRAME_H_
+#define TESSERA_COMMON_FRAME_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace google::protobuf {
+class MessageLite;
+}
+
+namespace tessera {
+
+inline constexpr size_t kFrameHeaderBytes = 4;
+inline constexpr size_t kDefaultMaxFrameBytes = 16u << 20;
+
+// Appends one frame carrying `msg` to *out. Returns false (appending nothing) when the
+// serialized message would exceed max_frame_bytes.
+bool AppendFrame(const google::protobuf::MessageLite& msg, size_t max_frame_bytes,
+                 std::string* out);
+
+// Accumulates bytes read from a stream and cuts them into frames.
+// Thread-compatible (one per connection, used on its strand).
+class FrameReader {
+ public:
+  explicit FrameReader(size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
+
+  // Space to read into: at least `min_bytes`, more when a large frame is being read.
+  char* WritableData(size_t min_bytes = 16384);
+  size_t WritableSize() const { return buf_.size() - end_; }
+  // Marks n bytes of the writable space as received.
+  void Commit(size_t n) { end_ += n; }
+
+  enum class Result { kFrame, kNeedMore, kBadLength };
+  // On kFrame sets *payload to the next frame's payload, valid until the next
+  // WritableData(); kBadLength means a zero or oversize length (close the stream).
+  Result Next(std::string_view* payload);
+
+  // True when some bytes of an incomplete frame are buffered.
+  bool InPartialFrame() const { return end_ > start_; }
+  // Drops everything buffered (the stream was closed).
+  void Reset() {
+    std::vector<char>().swap(buf_);
+    start_ = end_ = want_ = 0;
+  }
+  uint32_t bad_length() const { return bad_length_; }
+
+ private:
+  const size_t max_frame_bytes_;
+  std::vector<char> buf_;
+  size_t start_ = 0;  // first unconsumed byte
+  size_t end_ = 0;    // one past the last received byte
+  size_t want_ = 0;   // bytes the frame at start_ needs in total (0 = header not read)
+  uint32_t bad_length_ = 0;
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_COMMON_FRAME_H_

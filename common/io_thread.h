@@ -1,0 +1,42 @@
+// IoThread: an io_context run by its own background threads until Stop() or
+// destruction. Thread-safe.
+#ifndef TESSERA_COMMON_IO_THREAD_H_
+#define TESSERA_COMMON_IO_THREAD_H_
+
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "common/asio.h"
+
+namespace tessera {
+
+class IoThread {
+ public:
+  explicit IoThread(int threads = 1) : guard_(boost::asio::make_work_guard(io_)) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~IoThread() { Stop(); }
+  IoThread(const IoThread&) = delete;
+  IoThread& operator=(const IoThread&) = delete;
+
+  boost::asio::io_context* io() { return &io_; }
+
+  // Stops the loop (handlers still queued are abandoned) and joins. Idempotent.
+  void Stop() {
+    guard_.reset();
+    io_.stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_COMMON_IO_THREAD_H_

@@ -1,0 +1,176 @@
+#include "common/rpc_server.h"
+
+#include <glog/logging.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/address.h"
+#include "common/server_connection.h"
+
+namespace tessera {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// ---- ServerCall ----
+
+ServerCall::ServerCall(std::shared_ptr<ServerConnection> conn) : conn_(std::move(conn)) {}
+
+ServerCall::~ServerCall() {
+  if (!replied_ && conn_ != nullptr) {
+    ReplyError(Status::Internal("request dropped by the server"), 0);
+  }
+}
+
+void ServerCall::Reply(proto::Response* response) {
+  if (replied_) return;
+  replied_ = true;
+  response->set_id(request_.id());
+  conn_->Send(response);
+}
+
+void ServerCall::ReplyError(const Status& status, uint64_t table_version) {
+  proto::Response r;
+  r.set_code(static_cast<proto::Code>(status.code()));
+  r.set_message(status.message());
+  r.set_table_version(table_version);
+  Reply(&r);
+}
+
+const std::string& ServerCall::peer() const { return conn_->peer(); }
+
+// ---- RpcServer ----
+
+struct RpcServer::Impl {
+  Impl(RpcServerOptions o, RpcService* s)
+      : options(std::move(o)), service(s), acceptor(asio::make_strand(io)) {}
+
+  void Accept() {
+    acceptor.async_accept(asio::make_strand(io), [this](const boost::system::error_code& ec,
+                                                        tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+        LOG(WARNING) << "rpc: accept failed: " << ec.message();
+      } else {
+        OnAccepted(std::move(socket));
+      }
+      Accept();
+    });
+  }
+
+  void OnAccepted(tcp::socket socket) {
+    std::lock_guard<std::mutex> l(mu);
+    if (connections.size() >= options.max_connections) {
+      LOG(WARNING) << "rpc: connection limit " << options.max_connections
+                   << " reached, refusing a connection";
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    auto conn = std::make_shared<ServerConnection>(
+        std::move(socket), &options, service, [this](ServerConnection* c) {
+          std::lock_guard<std::mutex> l(mu);
+          connections.erase(c);
+          if (connections.empty()) drained.notify_all();
+        });
+    connections.emplace(conn.get(), conn);
+    conn->Start();
+  }
+
+  const RpcServerOptions options;
+  RpcService* const service;
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  uint16_t port = 0;
+  bool running = false;
+
+  mutable std::mutex mu;
+  std::condition_variable drained;
+  std::unordered_map<ServerConnection*, std::weak_ptr<ServerConnection>> connections;
+};
+
+RpcServer::RpcServer(RpcServerOptions options, RpcService* service)
+    : impl_(std::make_unique<Impl>(std::move(options), service)) {}
+
+RpcServer::~RpcServer() { Stop(); }
+
+Status RpcServer::Start() {
+  HostPort hp;
+  std::string listen = impl_->options.listen_address;
+  // Port 0 is allowed here (any free port); ParseHostPort rejects it, so check apart.
+  bool any_port = listen.size() > 2 && listen.ends_with(":0");
+  Status s = ParseHostPort(any_port ? listen.substr(0, listen.size() - 2) + ":1" : listen, &hp);
+  if (!s.ok()) return s;
+  if (any_port) hp.port = 0;
+  boost::system::error_code ec;
+  asio::ip::address addr = asio::ip::make_address(hp.host, ec);
+  if (ec) {
+    tcp::resolver resolver(impl_->io);
+    auto results = resolver.resolve(hp.host, std::to_string(hp.port), ec);
+    if (ec || results.empty()) {
+      return Status::InvalidArgument("cannot resolve listen host " + hp.host);
+    }
+    addr = results.begin()->endpoint().address();
+  }
+  tcp::endpoint ep(addr, hp.port);
+  tcp::acceptor& acc = impl_->acceptor;
+  if (acc.open(ep.protocol(), ec); ec) return Status::Unavailable("socket: " + ec.message());
+  acc.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (acc.bind(ep, ec); ec) {
+    acc.close(ec);
+    return Status::Unavailable("cannot listen on " + listen + ": " + ec.message());
+  }
+  if (acc.listen(asio::socket_base::max_listen_connections, ec); ec) {
+    acc.close(ec);
+    return Status::Unavailable("listen on " + listen + ": " + ec.message());
+  }
+  impl_->port = acc.local_endpoint(ec).port();
+  impl_->running = true;
+  impl_->Accept();
+  int n = std::max(1, impl_->options.io_threads);
+  for (int i = 0; i < n; ++i) {
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  }
+  return Status::OK();
+}
+
+void RpcServer::Stop() {
+  if (!impl_->running) return;
+  impl_->running = false;
+  asio::post(impl_->acceptor.get_executor(), [this] {
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<ServerConnection>> live;
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    for (auto& [ptr, weak] : impl_->connections) {
+      if (auto c = weak.lock()) live.push_back(std::move(c));
+    }
+  }
+  for (auto& c : live) c->Close();
+  live.clear();
+  // Give the closes a moment to run (each erases itself), then stop the loop.
+  {
+    std::unique_lock<std::mutex> l(impl_->mu);
+    impl_->drained.wait_for(l, std::chrono::seconds(2),
+                            [this] { return impl_->connections.empty(); });
+  }
+  impl_->io.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+uint16_t RpcServer::port() const { return impl_->port; }
+
+size_t RpcServer::connection_count() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->connections.size();
+}
+
+}  // namespace tessera
