@@ -127,6 +127,10 @@ DBImpl::~DBImpl() {
     logfile_->Close().IgnoreError();
     logfile_.reset();
   }
+  if (prev_logfile_ != nullptr) {
+    prev_logfile_->Close().IgnoreError();
+    prev_logfile_.reset();
+  }
   table_cache_.reset();
   owned_block_cache_.reset();
 }
@@ -361,6 +365,7 @@ Status DB::Open(const Options& options, const std::string& dbname,
     if (s.ok()) {
       edit.SetLogNumber(new_log_number);
       impl->logfile_ = std::move(lfile);
+      impl->logfile_dir_unsynced_ = true;
       impl->logfile_number_ = new_log_number;
       impl->log_ = std::make_unique<log::Writer>(impl->logfile_.get());
       impl->mem_ = new MemTable(impl->internal_comparator_);

@@ -191,6 +191,10 @@ class DBImpl : public DB {
   // throttling or waiting on level 0 and the immutable memtable.
   // REQUIRES: this thread runs the write group (group_running_).
   Status MakeRoomForWrite(bool force) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Makes every earlier WAL and the current WAL's directory entry durable,
+  // so that a sync of logfile_ covers every write before it. Called by the
+  // thread running a sync group, without the mutex.
+  Status SyncEarlierWals();
   // Merges the batches of the writers after the front one into one batch;
   // *last_writer is the last writer included.
   WriteBatch* BuildBatchGroup(Writer** last_writer)
@@ -293,6 +297,14 @@ class DBImpl : public DB {
   std::unique_ptr<WritableFile> logfile_;
   uint64_t logfile_number_ GUARDED_BY(mutex_) = 0;
   std::unique_ptr<log::Writer> log_;
+  // Durability of the WALs is settled lazily, by the first sync group after
+  // a WAL switch (SyncEarlierWals) rather than by the switch itself: the WAL
+  // before logfile_, still open and maybe not synced (null once synced, or
+  // closed at the next switch, when its memtable is in a table); and
+  // whether logfile_'s directory entry may not be durable yet. Same access
+  // rules as logfile_.
+  std::unique_ptr<WritableFile> prev_logfile_;
+  bool logfile_dir_unsynced_ = false;
 
   // Queue of writers, in sequence order; each write group is a prefix.
   std::deque<Writer*> writers_ GUARDED_BY(mutex_);

@@ -42,7 +42,10 @@
 // sync is a sticky background error (the WAL ends in an unknown state); the
 // whole group gets it and later groups fail in MakeRoomForWrite. Only the
 // thread running a group touches logfile_ / log_ (append, sync, switch to a
-// new WAL), so a sync never races with an append or a WAL switch.
+// new WAL), so a sync never races with an append or a WAL switch. A WAL
+// switch does not sync the old WAL (nor the directory entry of the new
+// one): the next sync group does, before its own WAL sync, so every write
+// issued before an acknowledged sync write is durable with it.
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -289,9 +292,13 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
     bool wal_error = !status.ok();
     uint64_t sync_micros = 0;
     if (status.ok() && sync) {
-      const uint64_t start = time_sync ? SteadyMicros() : 0;
-      status = logfile_->Sync();
-      if (time_sync) sync_micros = SteadyMicros() - start;
+      // The earlier WALs first (after a WAL switch), then this one.
+      status = SyncEarlierWals();
+      if (status.ok()) {
+        const uint64_t start = time_sync ? SteadyMicros() : 0;
+        status = logfile_->Sync();
+        if (time_sync) sync_micros = SteadyMicros() - start;
+      }
       wal_error = !status.ok();
       synced = status.ok();
     }
@@ -347,6 +354,22 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
   if (!writers_.empty() && writers_.front() != self) {
     WakeFront(writers_.front());
   }
+}
+
+Status DBImpl::SyncEarlierWals() {
+  if (prev_logfile_ != nullptr) {
+    Status s = prev_logfile_->Sync();
+    if (!s.ok()) return s;
+    s = prev_logfile_->Close();
+    prev_logfile_.reset();
+    if (!s.ok()) return s;
+  }
+  if (logfile_dir_unsynced_) {
+    Status s = env_->SyncDir(dbname_);
+    if (!s.ok()) return s;
+    logfile_dir_unsynced_ = false;
+  }
+  return Status::OK();
 }
 
 WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
@@ -429,43 +452,34 @@ Status DBImpl::MakeRoomForWrite(bool force) {
     } else {
       // Switch to a new memtable and WAL; flush the old memtable.
       //
-      // First make the old WAL durable: otherwise a later sync write to the
-      // new WAL could survive a machine crash while earlier writes in the
-      // old one do not. Only the thread running the group (this one) touches
-      // logfile_, and while the mutex is released imm_ can only go from set to
-      // null.
-      mutex_.Unlock();
-      Status synced = logfile_->Sync();
-      mutex_.Lock();
-      if (!synced.ok()) {
-        RecordBackgroundError(synced);
-        s = synced;
-        break;
+      // The old WAL is not synced here: a sync write to the new WAL must
+      // not survive a machine crash while earlier writes in the old one do
+      // not, so the first sync group after the switch syncs the old WAL
+      // first (SyncEarlierWals); until then nothing was promised. The WAL
+      // before the old one held imm_'s writes, which are in a table now
+      // (imm_ is null): it can be closed unsynced. Only the thread running
+      // the group (this one) touches the WAL files.
+      if (prev_logfile_ != nullptr) {
+        Status closed = prev_logfile_->Close();
+        if (!closed.ok()) {
+          Log(options_.info_log, "Closing a flushed WAL: %s",
+              closed.ToString().c_str());
+        }
+        prev_logfile_.reset();
       }
       const uint64_t new_log_number = versions_->NewFileNumber();
       std::unique_ptr<WritableFile> lfile;
       s = env_->NewLogFile(LogFileName(dbname_, new_log_number), &lfile);
-      if (s.ok()) {
-        // The new WAL's directory entry must be durable before any sync
-        // write to it is acknowledged.
-        s = env_->SyncDir(dbname_);
-        if (!s.ok()) {
-          lfile->Close().IgnoreError();
-          lfile.reset();
-          env_->RemoveFile(LogFileName(dbname_, new_log_number)).IgnoreError();
-        }
-      }
       if (!s.ok()) {
         versions_->ReuseFileNumber(new_log_number);
         break;
       }
       log_.reset();
-      Status closed = logfile_->Close();
-      if (!closed.ok()) {
-        // Writes acknowledged to the old WAL may be lost.
-        RecordBackgroundError(closed);
-      }
+      prev_logfile_ = std::move(logfile_);
       logfile_ = std::move(lfile);
+      // Made durable by the first sync group, before it acknowledges a sync
+      // write to the new WAL.
+      logfile_dir_unsynced_ = true;
       logfile_number_ = new_log_number;
       log_ = std::make_unique<log::Writer>(logfile_.get());
       imm_ = mem_;
