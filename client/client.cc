@@ -84,7 +84,7 @@ Status Client::Open(const Options& options, std::unique_ptr<Client>* out) {
   w.Wait();
   if (impl->core()->route() == nullptr) {
     Status why = impl->core()->last_refresh_error();
-    return Status::Unavailable("no bucket table: " + why.ToString());
+    return Status::Unavailable("no bucket table: " + why.message());
   }
   out->reset(new Client(std::move(impl)));
   return Status::OK();
