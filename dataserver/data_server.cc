@@ -1,0 +1,156 @@
+#include "dataserver/data_server.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "common/rpc_server.h"
+#include "dataserver/heartbeat_client.h"
+#include "dataserver/request_handler.h"
+
+namespace tessera::ds {
+
+DataServer::DataServer(DataServerOptions options) : options_(std::move(options)) {}
+
+DataServer::~DataServer() { Stop(); }
+
+uint16_t DataServer::port() const { return server_ ? server_->port() : 0; }
+
+uint64_t DataServer::table_version() const {
+  return handler_ ? handler_->table_version() : 0;
+}
+
+Status DataServer::Start() {
+  if (running_) return Status::OK();
+  HostPort listen;
+  Status s = ParseHostPort(options_.listen, &listen);
+  if (!s.ok() && options_.listen.size() > 2 &&
+      options_.listen.compare(options_.listen.size() - 2, 2, ":0") == 0) {
+    // Port 0 (pick a free one) is fine for listening, not for an identity.
+    s = ParseHostPort(options_.listen.substr(0, options_.listen.size() - 1) + "1", &listen);
+    listen.port = 0;
+  }
+  if (!s.ok()) return Status::InvalidArgument("listen: " + s.message());
+  if (options_.config_servers.empty()) {
+    return Status::InvalidArgument("no config servers given");
+  }
+  if (options_.data_dir.empty()) return Status::InvalidArgument("data_dir is empty");
+  if (options_.heartbeat_interval_ms == 0) {
+    return Status::InvalidArgument("heartbeat_interval_ms must be positive");
+  }
+  if (options_.env == nullptr) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.data_dir, ec);
+    if (ec) {
+      return Status::Internal("cannot create data_dir " + options_.data_dir + ": " +
+                              ec.message());
+    }
+  }
+  started_ = std::chrono::steady_clock::now();
+
+  StorageOptions so;
+  so.data_dir = options_.data_dir;
+  so.env = options_.env;
+  so.sync_writes = options_.sync_writes;
+  so.write_buffer_bytes = options_.write_buffer_bytes;
+  so.block_cache_bytes = options_.block_cache_bytes;
+  s = StorageManager::Open(so, &storage_);
+  if (!s.ok()) return s;
+
+  RequestHandlerOptions ho;
+  ho.max_value_bytes = options_.max_value_bytes;
+  ho.write_threads = options_.write_threads;
+  ho.write_queue_limit = options_.write_queue_limit;
+  // With synced writes the pool lets many writers share one WAL sync.
+  ho.inline_writes = options_.inline_writes && !options_.sync_writes;
+  handler_ = std::make_unique<RequestHandler>(ho, storage_.get(), [this](uint64_t) {
+    if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow();
+  });
+
+  RpcServerOptions ro;
+  ro.listen_address = options_.listen;
+  ro.io_threads = options_.io_threads;
+  ro.max_frame_bytes = std::max<size_t>(kDefaultMaxFrameBytes, options_.max_value_bytes + 65536);
+  ro.max_connections = options_.max_connections;
+  ro.idle_timeout_ms = options_.idle_timeout_ms;
+  server_ = std::make_unique<RpcServer>(ro, handler_.get());
+  s = server_->Start();
+  if (!s.ok()) {
+    server_.reset();
+    handler_.reset();
+    storage_->Close().IgnoreError();
+    storage_.reset();
+    return s;
+  }
+  address_ = options_.advertise_address.empty()
+                 ? HostPort{listen.host, server_->port()}.ToString()
+                 : options_.advertise_address;
+  handler_->SetSelfAddress(address_);
+
+  HeartbeatClientOptions hbo;
+  hbo.self_address = address_;
+  hbo.config_servers = options_.config_servers;
+  hbo.interval_ms = options_.heartbeat_interval_ms;
+  hbo.rpc_timeout_ms = std::clamp<uint32_t>(options_.heartbeat_interval_ms, 200, 2000);
+  HeartbeatClient::Callbacks cb;
+  cb.stats = [this] { return Stats(); };
+  cb.ready = [] { return true; };
+  cb.table_version = [this] { return handler_->table_version(); };
+  cb.on_table = [this](std::shared_ptr<const BucketTable> table) {
+    std::vector<std::pair<uint32_t, uint64_t>> quotas;
+    for (const proto::AreaQuota& q : table->proto().area_quotas()) {
+      quotas.emplace_back(q.area(), q.quota_bytes());
+    }
+    if (handler_->SetTable(std::move(table))) storage_->SetAreaQuotas(quotas);
+  };
+  heartbeat_ = std::make_unique<HeartbeatClient>(hbo, std::move(cb));
+  heartbeat_->Start();
+  heartbeat_ptr_.store(heartbeat_.get());
+  running_ = true;
+  LOG(INFO) << "dataserver " << address_ << " serving";
+  return Status::OK();
+}
+
+void DataServer::Stop() {
+  if (!running_) return;
+  running_ = false;
+  LOG(INFO) << "dataserver " << address_ << " stopping";
+  handler_->StopAccepting();
+  handler_->Drain();  // queued writes run and are answered
+  server_->Stop();
+  heartbeat_ptr_.store(nullptr);
+  heartbeat_->Stop();
+  Status s = storage_->Close();
+  if (!s.ok()) LOG(ERROR) << "dataserver " << address_ << " close: " << s.ToString();
+  heartbeat_.reset();
+  server_.reset();
+  handler_.reset();
+  storage_.reset();
+  LOG(INFO) << "dataserver " << address_ << " stopped";
+}
+
+proto::ServerStats DataServer::Stats() {
+  proto::ServerStats st;
+  st.set_uptime_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - started_)
+                       .count());
+  const RequestHandler::Counters c = handler_->counters();
+  st.set_gets(c.gets);
+  st.set_puts(c.puts);
+  st.set_removes(c.removes);
+  st.set_errors(c.errors);
+  st.set_db_bytes(storage_->ApproximateDiskBytes());
+  for (const AreaStat& a : storage_->AreaStats()) {
+    proto::AreaStats* out = st.add_areas();
+    out->set_area(a.area);
+    out->set_ops(a.ops);
+    out->set_keys(a.keys);
+    out->set_bytes(a.bytes);
+  }
+  return st;
+}
+
+}  // namespace tessera::ds

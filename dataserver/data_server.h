@@ -1,0 +1,101 @@
+// DataServer: one Tessera data server process's worth of parts: the StorageManager
+// (ldb in data_dir), the RequestHandler behind an RpcServer, and the HeartbeatClient
+// that keeps the bucket table current and the config servers informed.
+//
+// Start: opens storage, starts listening, then heartbeats (the table, and with it
+// the area quotas, arrives with the first answer; until then requests are answered
+// UNAVAILABLE "no table yet"). Stop is graceful: new requests are refused, queued
+// writes finish and are answered, connections close, heartbeats stop, the WAL is
+// synced and the DB closed.
+//
+// Thread-compatible: Start / Stop from one thread. The accessors are thread-safe.
+#ifndef TESSERA_DATASERVER_DATA_SERVER_H_
+#define TESSERA_DATASERVER_DATA_SERVER_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/address.h"
+#include "common/limits.h"
+#include "common/proto/rpc.pb.h"
+#include "common/status.h"
+#include "dataserver/storage_manager.h"
+
+namespace tessera {
+class RpcServer;
+}
+
+namespace tessera::ds {
+
+class HeartbeatClient;
+class RequestHandler;
+
+struct DataServerOptions {
+  std::string listen = "127.0.0.1:0";  // "host:port"; port 0 picks a free port
+  // How this server appears in tables (its identity); empty = listen with the bound
+  // port ("0.0.0.0" is not an identity: set it when listening on a wildcard).
+  std::string advertise_address;
+  std::vector<HostPort> config_servers;
+  std::string data_dir;
+
+  int io_threads = 2;
+  int write_threads = 16;
+  size_t write_queue_limit = 16384;
+  bool inline_writes = true;  // non-sync writes on the io thread (measured faster)
+  bool sync_writes = false;
+  size_t max_value_bytes = kDefaultMaxValueBytes;
+  uint32_t heartbeat_interval_ms = 1000;
+
+  size_t write_buffer_bytes = 16u << 20;
+  size_t block_cache_bytes = 64u << 20;
+  uint32_t max_connections = 1024;
+  uint32_t idle_timeout_ms = 600000;
+  // For tests: env for storage (files and clock); nullptr = default.
+  ldb::Env* env = nullptr;
+};
+
+class DataServer {
+ public:
+  explicit DataServer(DataServerOptions options);
+  ~DataServer();  // Stops
+  DataServer(const DataServer&) = delete;
+  DataServer& operator=(const DataServer&) = delete;
+
+  // Errors: InvalidArgument (bad options), Internal (storage), Unavailable (cannot
+  // bind). On error everything started is stopped again.
+  Status Start();
+  // Graceful stop; idempotent.
+  void Stop();
+
+  // "host:port" identity (after Start).
+  const std::string& address() const { return address_; }
+  uint16_t port() const;
+  uint64_t table_version() const;
+
+  StorageManager* storage() { return storage_.get(); }
+  RequestHandler* handler() { return handler_.get(); }
+  HeartbeatClient* heartbeat() { return heartbeat_.get(); }
+
+  // What heartbeats carry.
+  proto::ServerStats Stats();
+
+ private:
+  DataServerOptions options_;
+  std::string address_;
+  std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<StorageManager> storage_;
+  std::unique_ptr<RequestHandler> handler_;
+  std::unique_ptr<RpcServer> server_;
+  std::unique_ptr<HeartbeatClient> heartbeat_;
+  // heartbeat_ as seen by io threads (FetchNow), set once it exists.
+  std::atomic<HeartbeatClient*> heartbeat_ptr_{nullptr};
+  bool running_ = false;
+};
+
+}  // namespace tessera::ds
+
+#endif  // TESSERA_DATASERVER_DATA_SERVER_H_

@@ -1,0 +1,212 @@
+// dataserver: a Tessera data server.
+//
+//   dataserver --listen=HOST:PORT --config_servers=HOST:PORT[,...] --data_dir=DIR
+//
+// Exit status: 0 after a graceful stop (SIGTERM / SIGINT), 1 when the server cannot
+// start (storage, bind), 2 for bad flags.
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/address.h"
+#include "common/limits.h"
+#include "dataserver/data_server.h"
+
+DEFINE_string(listen, "", "Address to listen on, HOST:PORT (required). Unless "
+              "--advertise_address is given it is also this server's identity in the bucket "
+              "table, so it must match the address listed in cluster.conf.");
+DEFINE_string(config_servers, "", "Comma-separated config server addresses HOST:PORT[,...] "
+              "(required). Heartbeats try them in turn until one answers.");
+DEFINE_string(data_dir, "", "Directory of the ldb database (created when missing; required).");
+DEFINE_string(advertise_address, "", "This server's identity in the bucket table, HOST:PORT. "
+              "Default: --listen (set it when listening on 0.0.0.0).");
+DEFINE_int32(io_threads, 2, "Network threads (1..64). Reads run inline on them.");
+DEFINE_int32(write_threads, 16, "Worker threads for writes when they do not run inline "
+             "(1..1024); with --sync_writes many of them share one WAL fsync.");
+DEFINE_int32(write_queue_limit, 16384, "Writes queued for the write threads before new ones "
+             "are refused with UNAVAILABLE \"overloaded\" (1..1000000).");
+DEFINE_bool(inline_writes, true, "Run non-synced writes on the io threads instead of the "
+            "write pool (measured faster without fsync). Ignored with --sync_writes.");
+DEFINE_bool(sync_writes, false, "fsync the WAL before acknowledging each write (group "
+            "commit shares one fsync among concurrent writers).");
+DEFINE_int64(max_value_bytes, static_cast<int64_t>(tessera::kDefaultMaxValueBytes),
+             "Largest user value accepted, in bytes (1..15 MiB).");
+DEFINE_int32(heartbeat_interval_ms, 1000, "Milliseconds between heartbeats to the config "
+             "server (10..60000); keep it equal to cluster.conf's heartbeat_interval_ms.");
+DEFINE_int64(write_buffer_bytes, 16 << 20, "ldb memtable size in bytes (4 MiB..64 MiB).");
+DEFINE_int64(block_cache_bytes, 64 << 20, "ldb block cache size in bytes (0..64 GiB).");
+DEFINE_int32(max_connections, 1024, "Client connections accepted at once (1..100000).");
+DEFINE_int32(idle_timeout_ms, 600000, "Close a connection silent this long with nothing in "
+             "flight (1000..86400000).");
+
+namespace {
+
+template <typename T>
+bool InRange(const char* flag, T value, T lo, T hi) {
+  if (value >= lo && value <= hi) return true;
+  std::fprintf(stderr, "dataserver: --%s=%lld is out of range [%lld, %lld]\n", flag,
+               static_cast<long long>(value), static_cast<long long>(lo),
+               static_cast<long long>(hi));
+  return false;
+}
+bool ValidateAddress(const char* flag, const std::string& value) {
+  if (value.empty()) return true;  // required-ness is checked after parsing
+  tessera::HostPort hp;
+  tessera::Status s = tessera::ParseHostPort(value, &hp);
+  if (!s.ok()) std::fprintf(stderr, "dataserver: --%s: %s\n", flag, s.message().c_str());
+  return s.ok();
+}
+bool ValidateAddressList(const char* flag, const std::string& value) {
+  if (value.empty()) return true;
+  std::vector<tessera::HostPort> list;
+  tessera::Status s = tessera::ParseHostPortList(value, &list);
+  if (!s.ok()) std::fprintf(stderr, "dataserver: --%s: %s\n", flag, s.message().c_str());
+  return s.ok();
+}
+bool ValidateIo(const char* f, int32_t v) { return InRange(f, v, 1, 64); }
+bool ValidateWriteThreads(const char* f, int32_t v) { return InRange(f, v, 1, 1024); }
+bool ValidateQueue(const char* f, int32_t v) { return InRange(f, v, 1, 1000000); }
+bool ValidateValue(const char* f, int64_t v) { return InRange<int64_t>(f, v, 1, 15 << 20); }
+bool ValidateHeartbeat(const char* f, int32_t v) { return InRange(f, v, 10, 60000); }
+bool ValidateWriteBuffer(const char* f, int64_t v) {
+  return InRange<int64_t>(f, v, 4 << 20, 64 << 20);
+}
+bool ValidateCache(const char* f, int64_t v) { return InRange<int64_t>(f, v, 0, 64ll << 30); }
+bool ValidateConnections(const char* f, int32_t v) { return InRange(f, v, 1, 100000); }
+bool ValidateIdle(const char* f, int32_t v) { return InRange(f, v, 1000, 86400000); }
+
+}  // namespace
+
+DEFINE_validator(listen, &ValidateAddress);
+DEFINE_validator(advertise_address, &ValidateAddress);
+DEFINE_validator(config_servers, &ValidateAddressList);
+DEFINE_validator(io_threads, &ValidateIo);
+DEFINE_validator(write_threads, &ValidateWriteThreads);
+DEFINE_validator(write_queue_limit, &ValidateQueue);
+DEFINE_validator(max_value_bytes, &ValidateValue);
+DEFINE_validator(heartbeat_interval_ms, &ValidateHeartbeat);
+DEFINE_validator(write_buffer_bytes, &ValidateWriteBuffer);
+DEFINE_validator(block_cache_bytes, &ValidateCache);
+DEFINE_validator(max_connections, &ValidateConnections);
+DEFINE_validator(idle_timeout_ms, &ValidateIdle);
+
+namespace {
+
+[[noreturn]] void BadFlags(const std::string& message) {
+  std::fprintf(stderr, "dataserver: %s (see --help)\n", message.c_str());
+  std::exit(2);
+}
+
+// --help: the usage line and this binary's flags (gflags' own --help lists every
+// library's flags and exits 1; --helpfull still does that).
+[[noreturn]] void ShowHelp() {
+  std::printf("dataserver: %s\n\nFlags:\n", gflags::ProgramUsage());
+  std::vector<gflags::CommandLineFlagInfo> flags;
+  gflags::GetAllFlags(&flags);
+  for (const gflags::CommandLineFlagInfo& f : flags) {
+    if (f.filename.find("dataserver/main.cc") == std::string::npos) continue;
+    std::printf("  --%s (%s, default \"%s\")\n      %s\n", f.name.c_str(), f.type.c_str(),
+                f.default_value.c_str(), f.description.c_str());
+  }
+  std::printf("\nLogging: glog flags (--v, --logtostderr, --log_dir, ...); see --helpfull.\n");
+  std::exit(0);
+}
+
+// gflags exits with status 1 on an unknown flag or a rejected value; we want 2 and a
+// clear message, so every "--name[=value]" is checked before gflags parses.
+void PrecheckFlags(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--help" || arg == "-help" || arg == "--helpshort") ShowHelp();
+    if (arg.size() < 2 || arg[0] != '-') BadFlags("unexpected argument '" + arg + "'");
+    arg = arg.substr(arg[1] == '-' ? 2 : 1);
+    std::string name = arg, value;
+    const bool has_value = arg.find('=') != std::string::npos;
+    if (has_value) {
+      name = arg.substr(0, arg.find('='));
+      value = arg.substr(arg.find('=') + 1);
+    }
+    gflags::CommandLineFlagInfo info;
+    if (!gflags::GetCommandLineFlagInfo(name.c_str(), &info)) {
+      if (name.rfind("no", 0) == 0 && !has_value &&
+          gflags::GetCommandLineFlagInfo(name.substr(2).c_str(), &info) && info.type == "bool") {
+        continue;
+      }
+      BadFlags("unknown flag --" + name);
+    }
+    if (info.type == "bool" && !has_value) continue;
+    if (!has_value) {
+      if (i + 1 >= argc) BadFlags("flag --" + name + " needs a value");
+      value = argv[++i];
+    }
+    if (info.filename.find("gflags") != std::string::npos) continue;  // --help & co
+    if (gflags::SetCommandLineOption(name.c_str(), value.c_str()).empty()) {
+      BadFlags("invalid value '" + value + "' for --" + name);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage(
+      "a Tessera data server\n"
+      "  dataserver --listen=HOST:PORT --config_servers=HOST:PORT[,...] --data_dir=DIR "
+      "[tuning flags]\n"
+      "Exit status: 0 after SIGTERM/SIGINT (graceful stop), 1 when it cannot start, 2 for "
+      "bad flags.");
+  FLAGS_logtostderr = true;  // logs go to stderr unless --logtostderr=false
+  PrecheckFlags(argc, argv);
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  if (argc > 1) BadFlags(std::string("unexpected argument '") + argv[1] + "'");
+  if (FLAGS_listen.empty()) BadFlags("--listen is required");
+  if (FLAGS_config_servers.empty()) BadFlags("--config_servers is required");
+  if (FLAGS_data_dir.empty()) BadFlags("--data_dir is required");
+  google::InitGoogleLogging(argv[0]);
+
+  tessera::ds::DataServerOptions options;
+  options.listen = FLAGS_listen;
+  options.advertise_address = FLAGS_advertise_address;
+  tessera::Status s = tessera::ParseHostPortList(FLAGS_config_servers, &options.config_servers);
+  if (!s.ok()) BadFlags("--config_servers: " + s.message());
+  options.data_dir = FLAGS_data_dir;
+  options.io_threads = FLAGS_io_threads;
+  options.write_threads = FLAGS_write_threads;
+  options.write_queue_limit = static_cast<size_t>(FLAGS_write_queue_limit);
+  options.inline_writes = FLAGS_inline_writes;
+  options.sync_writes = FLAGS_sync_writes;
+  options.max_value_bytes = static_cast<size_t>(FLAGS_max_value_bytes);
+  options.heartbeat_interval_ms = static_cast<uint32_t>(FLAGS_heartbeat_interval_ms);
+  options.write_buffer_bytes = static_cast<size_t>(FLAGS_write_buffer_bytes);
+  options.block_cache_bytes = static_cast<size_t>(FLAGS_block_cache_bytes);
+  options.max_connections = static_cast<uint32_t>(FLAGS_max_connections);
+  options.idle_timeout_ms = static_cast<uint32_t>(FLAGS_idle_timeout_ms);
+
+  // Every thread started from here on inherits the blocked set; the main thread
+  // waits for the signals synchronously.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  tessera::ds::DataServer server(options);
+  s = server.Start();
+  if (!s.ok()) {
+    LOG(ERROR) << "dataserver " << FLAGS_listen << " cannot start: " << s.ToString();
+    return 1;
+  }
+  int sig = 0;
+  while (sigwait(&signals, &sig) != 0) {
+  }
+  LOG(INFO) << "dataserver " << server.address() << " got signal " << sig << ", stopping";
+  server.Stop();
+  return 0;
+}

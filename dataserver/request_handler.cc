@@ -1,0 +1,349 @@
+#include "dataserver/request_handler.h"
+
+#include <glog/logging.h>
+
+#include <utility>
+
+#include "common/bucket_hash.h"
+#include "dataserver/storage_manager.h"
+
+namespace tessera::ds {
+
+namespace {
+
+Status CheckKey(const std::string& key) {
+  if (key.empty()) return Status::InvalidArgument("empty key");
+  if (key.size() > kMaxKeyBytes) {
+    return Status::InvalidArgument("key of " + std::to_string(key.size()) +
+                                   " bytes exceeds the limit of " +
+                                   std::to_string(kMaxKeyBytes));
+  }
+  return Status::OK();
+}
+
+Status CheckArea(uint32_t area) {
+  if (area > kMaxAreaId) {
+    return Status::InvalidArgument("area " + std::to_string(area) + " exceeds " +
+                                   std::to_string(kMaxAreaId));
+  }
+  return Status::OK();
+}
+
+Expiry ToExpiry(const proto::Expiry& e) { return Expiry{e.ttl_seconds(), e.expire_at()}; }
+
+bool IsWrite(proto::Request::BodyCase body) {
+  switch (body) {
+    case proto::Request::kPut:
+    case proto::Request::kRemove:
+    case proto::Request::kIncr:
+    case proto::Request::kExpire:
+    case proto::Request::kMput:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void SetResult(const Status& s, proto::KeyResult* r) {
+  r->set_code(static_cast<proto::Code>(s.code()));
+  if (!s.message().empty()) r->set_message(s.message());
+}
+
+}  // namespace
+
+RequestHandler::RequestHandler(const RequestHandlerOptions& options, StorageManager* storage,
+                               std::function<void(uint64_t)> on_newer_table)
+    : options_(options), storage_(storage), on_newer_table_(std::move(on_newer_table)) {
+  routing_.store(std::make_shared<const Routing>());
+  if (!options_.inline_writes) {
+    pool_ = std::make_unique<CallPool>(
+        options_.write_threads > 0 ? options_.write_threads : 1,
+        options_.write_queue_limit > 0 ? options_.write_queue_limit : 1,
+        [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); });
+  }
+}
+
+RequestHandler::~RequestHandler() { Drain(); }
+
+void RequestHandler::SetSelfAddress(const std::string& address) {
+  std::lock_guard<std::mutex> l(routing_mu_);
+  self_address_ = address;
+  auto next = std::make_shared<Routing>(*routing_.load());
+  next->self_index = next->table ? next->table->ServerIndex(self_address_) : -1;
+  routing_.store(std::move(next));
+}
+
+bool RequestHandler::SetTable(std::shared_ptr<const BucketTable> table) {
+  if (!table) return false;
+  std::lock_guard<std::mutex> l(routing_mu_);
+  std::shared_ptr<const Routing> cur = routing_.load();
+  if (cur->table && table->version() <= cur->table->version()) return false;
+  auto next = std::make_shared<Routing>();
+  next->self_index = table->ServerIndex(self_address_);
+  next->table = std::move(table);
+  const int self = next->self_index;
+  const uint64_t version = next->table->version();
+  const uint32_t masters = next->table->MasterCount(self);
+  routing_.store(std::move(next));
+  LOG(INFO) << "dataserver " << self_address_ << " table version " << version << ": master of "
+            << masters << " buckets" << (self < 0 ? " (not in the table)" : "");
+  return true;
+}
+
+uint64_t RequestHandler::table_version() const { return routing()->version(); }
+
+std::shared_ptr<const BucketTable> RequestHandler::table() const { return routing()->table; }
+
+void RequestHandler::StopAccepting() { accepting_.store(false); }
+
+void RequestHandler::Drain() {
+  if (pool_) pool_->Stop();
+}
+
+RequestHandler::Counters RequestHandler::counters() const {
+  Counters c;
+  c.gets = gets_.load(std::memory_order_relaxed);
+  c.puts = puts_.load(std::memory_order_relaxed);
+  c.removes = removes_.load(std::memory_order_relaxed);
+  c.errors = errors_.load(std::memory_order_relaxed);
+  return c;
+}
+
+void RequestHandler::Reply(ServerCall* call, const Status& status, uint64_t version,
+                           proto::Response* response) {
+  if (!status.ok() && !status.Is(Code::kNotFound)) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  response->set_code(static_cast<proto::Code>(status.code()));
+  if (!status.message().empty()) response->set_message(status.message());
+  response->set_table_version(version);
+  call->Reply(response);
+}
+
+Status RequestHandler::Validate(const proto::Request& req) const {
+  switch (req.body_case()) {
+    case proto::Request::kPut: {
+      const proto::PutRequest& p = req.put();
+      Status s = CheckArea(p.area());
+      if (s.ok()) s = CheckKey(p.key());
+      if (s.ok() && p.value().size() > options_.max_value_bytes) {
+        s = Status::InvalidArgument("value of " + std::to_string(p.value().size()) +
+                                    " bytes exceeds the limit of " +
+                                    std::to_string(options_.max_value_bytes));
+      }
+      return s;
+    }
+    case proto::Request::kGet: {
+      Status s = CheckArea(req.get().area());
+      return s.ok() ? CheckKey(req.get().key()) : s;
+    }
+    case proto::Request::kRemove: {
+      Status s = CheckArea(req.remove().area());
+      return s.ok() ? CheckKey(req.remove().key()) : s;
+    }
+    case proto::Request::kIncr: {
+      Status s = CheckArea(req.incr().area());
+      return s.ok() ? CheckKey(req.incr().key()) : s;
+    }
+    case proto::Request::kExpire: {
+      Status s = CheckArea(req.expire().area());
+      return s.ok() ? CheckKey(req.expire().key()) : s;
+    }
+    case proto::Request::kMget: {
+      const proto::MGetRequest& m = req.mget();
+      Status s = CheckArea(m.area());
+      if (!s.ok()) return s;
+      if (static_cast<size_t>(m.keys_size()) > kMaxBatchKeys) {
+        return Status::InvalidArgument(std::to_string(m.keys_size()) +
+                                       " keys exceed the batch limit of " +
+                                       std::to_string(kMaxBatchKeys));
+      }
+      for (int i = 0; i < m.keys_size(); ++i) {
+        s = CheckKey(m.keys(i));
+        if (!s.ok()) return Status::InvalidArgument("key " + std::to_string(i) + ": " + s.message());
+      }
+      return Status::OK();
+    }
+    case proto::Request::kMput: {
+      const proto::MPutRequest& m = req.mput();
+      Status s = CheckArea(m.area());
+      if (!s.ok()) return s;
+      if (static_cast<size_t>(m.entries_size()) > kMaxBatchKeys) {
+        return Status::InvalidArgument(std::to_string(m.entries_size()) +
+                                       " entries exceed the batch limit of " +
+                                       std::to_string(kMaxBatchKeys));
+      }
+      for (int i = 0; i < m.entries_size(); ++i) {
+        const proto::PutRequest& p = m.entries(i);
+        s = CheckKey(p.key());
+        if (s.ok() && p.value().size() > options_.max_value_bytes) {
+          s = Status::InvalidArgument("value of " + std::to_string(p.value().size()) +
+                                      " bytes exceeds the limit of " +
+                                      std::to_string(options_.max_value_bytes));
+        }
+        if (!s.ok()) {
+          return Status::InvalidArgument("entry " + std::to_string(i) + ": " + s.message());
+        }
+      }
+      return Status::OK();
+    }
+    case proto::Request::BODY_NOT_SET:
+      return Status::InvalidArgument("request without a body");
+    default:
+      return Status::InvalidArgument("not a data server request");
+  }
+}
+
+Status RequestHandler::Route(const Routing& r, const std::string& key, uint32_t* bucket) {
+  if (!r.table) return Status::Unavailable("no table yet");
+  *bucket = BucketOf(key, r.table->bucket_count());
+  if (!r.table->IsMaster(*bucket, r.self_index)) {
+    return Status::WrongOwner("wrong owner, table version " + std::to_string(r.version()));
+  }
+  return Status::OK();
+}
+
+void RequestHandler::Handle(std::unique_ptr<ServerCall> call) {
+  const proto::Request& req = call->request();
+  std::shared_ptr<const Routing> r = routing();
+  proto::Response resp;
+  if (!accepting_.load(std::memory_order_acquire)) {
+    Reply(call.get(), Status::Unavailable("shutting down"), r->version(), &resp);
+    return;
+  }
+  if (req.table_version() > r->version() && on_newer_table_) {
+    on_newer_table_(req.table_version());
+  }
+  Status s = Validate(req);
+  if (!s.ok()) {
+    Reply(call.get(), s, r->version(), &resp);
+    return;
+  }
+  if (!r->table) {
+    Reply(call.get(), Status::Unavailable("no table yet"), 0, &resp);
+    return;
+  }
+  if (pool_ && IsWrite(req.body_case())) {
+    if (!pool_->TrySubmit(&call)) {
+      Reply(call.get(), Status::Unavailable("overloaded"), r->version(), &resp);
+    }
+    return;
+  }
+  Execute(std::move(call));
+}
+
+void RequestHandler::Execute(std::unique_ptr<ServerCall> call) {
+  const proto::Request& req = call->request();
+  // The table of this moment decides (a write queued under an older table is
+  // checked again here).
+  std::shared_ptr<const Routing> r = routing();
+  const uint64_t version = r->version();
+  proto::Response resp;
+  uint32_t bucket = 0;
+  Status s;
+  switch (req.body_case()) {
+    case proto::Request::kGet: {
+      gets_.fetch_add(1, std::memory_order_relaxed);
+      const proto::GetRequest& g = req.get();
+      s = Route(*r, g.key(), &bucket);
+      if (!s.ok()) break;
+      GetResult result;
+      s = storage_->Get(g.area(), g.key(), bucket, &result);
+      if (!s.ok()) break;
+      proto::GetResponse* out = resp.mutable_get();
+      out->set_value(std::move(result.value));
+      out->set_version(result.version);
+      out->set_expire_at(result.expire_at);
+      out->set_ttl_seconds(result.ttl_seconds);
+      break;
+    }
+    case proto::Request::kPut: {
+      puts_.fetch_add(1, std::memory_order_relaxed);
+      const proto::PutRequest& p = req.put();
+      s = Route(*r, p.key(), &bucket);
+      if (!s.ok()) break;
+      uint32_t new_version = 0;
+      s = storage_->Put(p.area(), p.key(), bucket, p.value(), p.version(),
+                        ToExpiry(p.expiry()), &new_version);
+      if (s.ok()) resp.mutable_put()->set_version(new_version);
+      break;
+    }
+    case proto::Request::kRemove: {
+      removes_.fetch_add(1, std::memory_order_relaxed);
+      const proto::RemoveRequest& m = req.remove();
+      s = Route(*r, m.key(), &bucket);
+      if (!s.ok()) break;
+      s = storage_->Remove(m.area(), m.key(), bucket, m.version());
+      if (s.ok()) resp.mutable_remove();
+      break;
+    }
+    case proto::Request::kIncr: {
+      puts_.fetch_add(1, std::memory_order_relaxed);
+      const proto::IncrRequest& m = req.incr();
+      s = Route(*r, m.key(), &bucket);
+      if (!s.ok()) break;
+      int64_t value = 0;
+      uint32_t new_version = 0;
+      s = storage_->Incr(m.area(), m.key(), bucket, m.delta(), m.initial_value(),
+                         ToExpiry(m.expiry()), m.version(), &value, &new_version);
+      if (s.ok()) {
+        resp.mutable_incr()->set_value(value);
+        resp.mutable_incr()->set_version(new_version);
+      }
+      break;
+    }
+    case proto::Request::kExpire: {
+      puts_.fetch_add(1, std::memory_order_relaxed);
+      const proto::ExpireRequest& m = req.expire();
+      s = Route(*r, m.key(), &bucket);
+      if (!s.ok()) break;
+      uint32_t expire_at = 0;
+      s = storage_->Expire(m.area(), m.key(), bucket, ToExpiry(m.expiry()), &expire_at);
+      if (s.ok()) resp.mutable_expire()->set_expire_at(expire_at);
+      break;
+    }
+    case proto::Request::kMget: {
+      const proto::MGetRequest& m = req.mget();
+      gets_.fetch_add(m.keys_size(), std::memory_order_relaxed);
+      proto::MGetResponse* out = resp.mutable_mget();
+      for (const std::string& key : m.keys()) {
+        proto::KeyResult* kr = out->add_results();
+        Status ks = Route(*r, key, &bucket);
+        GetResult result;
+        if (ks.ok()) ks = storage_->Get(m.area(), key, bucket, &result);
+        SetResult(ks, kr);
+        if (ks.ok()) {
+          kr->set_value(std::move(result.value));
+          kr->set_version(result.version);
+          kr->set_expire_at(result.expire_at);
+          kr->set_ttl_seconds(result.ttl_seconds);
+        }
+      }
+      break;
+    }
+    case proto::Request::kMput: {
+      const proto::MPutRequest& m = req.mput();
+      puts_.fetch_add(m.entries_size(), std::memory_order_relaxed);
+      proto::MPutResponse* out = resp.mutable_mput();
+      for (const proto::PutRequest& p : m.entries()) {
+        proto::KeyResult* kr = out->add_results();
+        Status ks = Route(*r, p.key(), &bucket);
+        uint32_t new_version = 0;
+        if (ks.ok()) {
+          ks = storage_->Put(m.area(), p.key(), bucket, p.value(), p.version(),
+                             ToExpiry(p.expiry()), &new_version);
+        }
+        SetResult(ks, kr);
+        if (ks.ok()) kr->set_version(new_version);
+      }
+      break;
+    }
+    default:
+      s = Status::InvalidArgument("not a data server request");
+      break;
+  }
+  if (!s.ok()) resp.clear_body();
+  Reply(call.get(), s, version, &resp);
+}
+
+}  // namespace tessera::ds

@@ -1,0 +1,116 @@
+// RequestHandler: the data server's RpcService. Validates each request, routes it
+// against the current bucket table, and applies it to the StorageManager.
+//
+// Validation (INVALID_ARGUMENT, nothing applied): a request without a body or with a
+// body that is not a data request; area > 65535; a key empty or over 1024 bytes; a
+// value over max_value_bytes; more than 1024 keys in an mget / mput (one bad key or
+// value fails the whole batch).
+//
+// Routing: the bucket of a key is BucketOf(user key, table->bucket_count()). Only the
+// bucket's master serves it, reads included. Otherwise the key is refused with
+// WRONG_OWNER "wrong owner, table version N" and never applied (per key in mget /
+// mput results, where the response itself is OK). Before any table arrived every
+// request is answered UNAVAILABLE "no table yet". Every response carries the table
+// version this server had when it answered. A request stamped with a newer table
+// version than ours calls on_newer_table (the heartbeat client fetches at once).
+//
+// Threading: gets and mgets run inline on the RpcServer's io thread. Writes (put,
+// remove, incr, expire, mput) run on the io thread too when inline_writes is set;
+// otherwise on a pool of write_threads workers with a bounded queue (full:
+// UNAVAILABLE "overloaded"), so that many synced writers meet in one ldb group
+// commit. Ownership is checked when the write runs, against the table of that moment.
+//
+// Thread-safe. SetTable / SetSelfAddress may be called from any thread at any time.
+#ifndef TESSERA_DATASERVER_REQUEST_HANDLER_H_
+#define TESSERA_DATASERVER_REQUEST_HANDLER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/bucket_table.h"
+#include "common/limits.h"
+#include "common/rpc_server.h"
+#include "common/status.h"
+#include "dataserver/call_pool.h"
+
+namespace tessera::ds {
+
+class StorageManager;
+
+struct RequestHandlerOptions {
+  size_t max_value_bytes = kDefaultMaxValueBytes;
+  int write_threads = 16;
+  size_t write_queue_limit = 16384;  // queued writes before UNAVAILABLE "overloaded"
+  bool inline_writes = false;        // run writes on the io thread (no pool)
+};
+
+class RequestHandler final : public RpcService {
+ public:
+  // `storage` must outlive the handler. `on_newer_table` (may be empty) is called
+  // from io/worker threads with the newer version a request carried; it must not block.
+  RequestHandler(const RequestHandlerOptions& options, StorageManager* storage,
+                 std::function<void(uint64_t)> on_newer_table);
+  ~RequestHandler() override;
+  RequestHandler(const RequestHandler&) = delete;
+  RequestHandler& operator=(const RequestHandler&) = delete;
+
+  void Handle(std::unique_ptr<ServerCall> call) override;
+
+  // The address under which this server appears in tables ("host:port").
+  void SetSelfAddress(const std::string& address);
+  // Installs `table` if it is newer than the current one (or the first). Returns
+  // true when installed.
+  bool SetTable(std::shared_ptr<const BucketTable> table);
+  uint64_t table_version() const;
+  std::shared_ptr<const BucketTable> table() const;
+
+  // New requests are answered UNAVAILABLE "shutting down" from now on; queued writes
+  // still run. Then Drain() waits until every queued write was answered.
+  void StopAccepting();
+  void Drain();
+
+  struct Counters {
+    uint64_t gets = 0, puts = 0, removes = 0, errors = 0;
+  };
+  Counters counters() const;
+
+ private:
+  // The table and our index in it, swapped as one.
+  struct Routing {
+    std::shared_ptr<const BucketTable> table;
+    int self_index = -1;
+    uint64_t version() const { return table ? table->version() : 0; }
+  };
+
+  std::shared_ptr<const Routing> routing() const { return routing_.load(); }
+  // Validates the body; OK or InvalidArgument.
+  Status Validate(const proto::Request& req) const;
+  // Runs a validated request and replies.
+  void Execute(std::unique_ptr<ServerCall> call);
+  // OK when this server masters the key's bucket under `r`; sets *bucket.
+  static Status Route(const Routing& r, const std::string& key, uint32_t* bucket);
+  void Reply(ServerCall* call, const Status& status, uint64_t version,
+             proto::Response* response);
+
+  // Constant after construction.
+  const RequestHandlerOptions options_;
+  StorageManager* const storage_;
+  const std::function<void(uint64_t)> on_newer_table_;
+
+  std::mutex routing_mu_;  // serializes SetTable / SetSelfAddress
+  std::string self_address_;  // guarded by routing_mu_
+  std::atomic<std::shared_ptr<const Routing>> routing_;
+  std::atomic<bool> accepting_{true};
+
+  std::atomic<uint64_t> gets_{0}, puts_{0}, removes_{0}, errors_{0};
+
+  std::unique_ptr<CallPool> pool_;  // null with inline_writes
+};
+
+}  // namespace tessera::ds
+
+#endif  // TESSERA_DATASERVER_REQUEST_HANDLER_H_

@@ -1,0 +1,208 @@
+// StorageManager: a data server's keys, stored in one ldb DB opened the Tair way
+// (BitcmpComparator over a GcRegistry, the expire bloom policy, a block cache).
+//
+// Every operation names (area, user key, bucket). The stored key is
+// comparators::EncodeStoredKey(expire, bucket, area, user key) and the stored value a
+// comparators::ValueMeta header (version, created, modified, expire) followed by the
+// user value. Expiry is judged by ldb against Env::NowSeconds() of the env in
+// StorageOptions, which is also this class's clock (tests inject a fake one).
+//
+// Semantics:
+//  - Versions: every successful write (put, incr/decr, expire) stores
+//    version = old version + 1 (a first write stores 1; after 2^32-1 it wraps to 1).
+//  - CAS: a write with version != 0 fails with VersionMismatch unless the key exists
+//    and its stored version equals `version` (a missing key is a mismatch too).
+//  - Expiry: Expiry{ttl_seconds, expire_at}: relative seconds from now, or an absolute
+//    unix time; both zero = never; both non-zero = InvalidArgument. A put / incr whose
+//    expiry is already in the past is InvalidArgument. An expired key is NotFound to
+//    every read and counts as missing for writes.
+//  - Incr: the counter is a decimal string value (optional '-', digits, within
+//    int64). A missing key starts at initial_value, then delta is added; a stored
+//    value that is not such a number, or a result outside int64, is InvalidArgument.
+//    The request's expiry applies when the key is created; an existing key keeps its
+//    expiry.
+//  - Expire: changes the expiry of an existing key (NotFound otherwise) by rewriting
+//    it under the new expire prefix; a time in the past removes the key.
+//  - Read-modify-write operations are atomic per key: each holds one of
+//    `lock_stripes` mutexes chosen by the hash of (area, user key) while it reads the
+//    old value and writes the new one.
+//
+// Per-area accounting: ops served, live keys and bytes (user key + user value bytes
+// of every live key). Quotas (SetAreaQuotas, 0 = unlimited) bound the bytes: a write
+// that would take its area over the quota fails with QuotaExceeded; overwrites and
+// removes free what they replace. The figures are maintained incrementally and
+// recomputed by one full scan in Open (cost: reading every live entry once, roughly
+// the time of a sequential read of the DB; turn off with count_on_open) and in
+// Recount. Keys that expire are only subtracted by the next Recount (reads cannot see
+// them any more), so between recounts `keys` / `bytes` may over-count expired data.
+//
+// Thread-safe. Close (or the destructor) must not race with other calls.
+#ifndef TESSERA_DATASERVER_STORAGE_MANAGER_H_
+#define TESSERA_DATASERVER_STORAGE_MANAGER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ldb {
+class Cache;
+class DB;
+class Env;
+class FilterPolicy;
+}  // namespace ldb
+
+namespace tessera::comparators {
+class BitcmpComparator;
+class GcRegistry;
+}  // namespace tessera::comparators
+
+namespace tessera::ds {
+
+struct StorageOptions {
+  std::string data_dir;  // the ldb directory (created when missing)
+  // Env for files and the clock; nullptr = ldb::Env::Default(). Must outlive the
+  // StorageManager.
+  ldb::Env* env = nullptr;
+  size_t write_buffer_bytes = 16u << 20;  // memtable size, 4..64 MiB recommended
+  size_t block_cache_bytes = 64u << 20;
+  int bloom_bits_per_key = 10;
+  bool snappy = true;
+  int max_open_files = 1000;
+  // fsync the WAL before a write is acknowledged (ldb group commit shares the sync).
+  bool sync_writes = false;
+  size_t lock_stripes = 1024;  // mutexes for per-key atomicity (rounded up to 2^n)
+  bool count_on_open = true;   // scan the DB in Open to compute per-area keys/bytes
+};
+
+struct Expiry {
+  uint32_t ttl_seconds = 0;  // relative
+  uint32_t expire_at = 0;    // absolute unix seconds
+};
+
+struct GetResult {
+  std::string value;
+  uint32_t version = 0;
+  uint32_t expire_at = 0;    // 0 = never
+  int64_t ttl_seconds = -1;  // remaining seconds, -1 = never expires
+};
+
+struct AreaStat {
+  uint32_t area = 0;
+  uint64_t ops = 0;
+  uint64_t keys = 0;
+  uint64_t bytes = 0;
+  uint64_t quota_bytes = 0;  // 0 = unlimited
+};
+
+class StorageManager {
+ public:
+  static constexpr uint32_t kAreaCount = 65536;
+
+  // Opens (creating when missing) the DB in options.data_dir. Errors: Internal with
+  // ldb's message (I/O error, corruption, comparator mismatch), InvalidArgument for
+  // bad options.
+  static Status Open(const StorageOptions& options, std::unique_ptr<StorageManager>* out);
+
+  ~StorageManager();
+  StorageManager(const StorageManager&) = delete;
+  StorageManager& operator=(const StorageManager&) = delete;
+
+  // REQUIRES for all: area < kAreaCount, bucket <= 2^24-1, 1 <= key.size()
+  // (InvalidArgument otherwise). Errors beyond those documented above: Internal
+  // (ldb error or an undecodable stored value), Unavailable after Close.
+  Status Get(uint32_t area, std::string_view key, uint32_t bucket, GetResult* result);
+  Status Put(uint32_t area, std::string_view key, uint32_t bucket, std::string_view value,
+             uint32_t version, const Expiry& expiry, uint32_t* new_version);
+  // NotFound when missing (or expired).
+  Status Remove(uint32_t area, std::string_view key, uint32_t bucket, uint32_t version);
+  Status Incr(uint32_t area, std::string_view key, uint32_t bucket, int64_t delta,
+              int64_t initial_value, const Expiry& expiry, uint32_t version,
+              int64_t* value, uint32_t* new_version);
+  // *expire_at receives the new absolute expiry (0 = never).
+  Status Expire(uint32_t area, std::string_view key, uint32_t bucket, const Expiry& expiry,
+                uint32_t* expire_at);
+
+  // Replaces every quota: areas not listed become unlimited.
+  void SetAreaQuotas(const std::vector<std::pair<uint32_t, uint64_t>>& quotas);
+
+  // Areas with any ops, keys, bytes or quota, by area.
+  std::vector<AreaStat> AreaStats() const;
+
+  // Recomputes per-area keys and bytes with one scan of a snapshot (writes go on
+  // meanwhile and are accounted for). Returns the ldb error of the scan, if any.
+  Status Recount();
+
+  // Approximate on-disk bytes of the DB.
+  uint64_t ApproximateDiskBytes();
+  // An ldb property ("ldb.stats", ...), empty when unknown.
+  std::string Property(const std::string& name);
+
+  // The clock used for TTLs: env->NowSeconds().
+  uint32_t NowSeconds() const;
+
+  // Syncs the WAL and closes the DB. Later calls fail with Unavailable. Idempotent.
+  Status Close();
+
+ private:
+  struct AreaCounters {
+    std::atomic<uint64_t> ops{0};
+    std::atomic<int64_t> keys{0};
+    std::atomic<int64_t> bytes{0};
+    std::atomic<uint64_t> quota{0};
+  };
+  // What a read-modify-write found under the key's lock.
+  struct Existing {
+    bool found = false;
+    uint32_t version = 0;
+    uint32_t created = 0;
+    uint32_t expire = 0;
+    std::string value;  // user value
+  };
+
+  explicit StorageManager(const StorageOptions& options);
+
+  Status OpenDb();
+  // Validates the arguments common to every operation and counts the op.
+  Status Check(uint32_t area, std::string_view key, uint32_t bucket);
+  std::mutex& StripeFor(uint32_t area, std::string_view key);
+  // Reads the current entry (absent when missing or expired).
+  // REQUIRES: the key's stripe held, or a read-only caller.
+  Status ReadExisting(const std::string& stored_key, Existing* existing);
+  // Writes (area, key) with `meta` and `value` under expire `meta.expire`, replacing
+  // `old` (accounting and quota). REQUIRES: the key's stripe held.
+  Status WriteLocked(uint32_t area, std::string_view key, uint32_t bucket,
+                     const Existing& old, uint32_t version, uint32_t expire,
+                     std::string_view value);
+  // Deletes the key and un-accounts `old`. REQUIRES: the key's stripe held.
+  Status DeleteLocked(uint32_t area, std::string_view key, uint32_t bucket,
+                      const Existing& old);
+  // Absolute expire from `expiry` at `now`.
+  static Status ComputeExpire(const Expiry& expiry, uint32_t now, uint32_t* expire);
+  static uint32_t NextVersion(const Existing& old);
+
+  // Constant after construction / Open.
+  const StorageOptions options_;
+  ldb::Env* env_ = nullptr;
+  std::unique_ptr<comparators::GcRegistry> registry_;
+  std::unique_ptr<comparators::BitcmpComparator> comparator_;
+  std::unique_ptr<const ldb::FilterPolicy> filter_;
+  std::unique_ptr<ldb::Cache> cache_;
+  std::unique_ptr<ldb::DB> db_;  // reset by Close
+  std::unique_ptr<std::mutex[]> stripes_;
+  size_t stripe_mask_ = 0;
+  std::unique_ptr<AreaCounters[]> areas_;  // kAreaCount entries
+
+  std::atomic<bool> closed_{false};
+  std::mutex recount_mu_;  // one Recount at a time
+};
+
+}  // namespace tessera::ds
+
+#endif  // TESSERA_DATASERVER_STORAGE_MANAGER_H_
