@@ -1,0 +1,475 @@
+// The config server through its RPCs: a real RpcServer + RpcChannel on 127.0.0.1
+// (port 0), a fake clock, a temp data_dir.
+#include "configserver/config_server.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "common/bucket_table.h"
+#include "common/io_thread.h"
+#include "common/rpc_channel.h"
+#include "configserver/table_builder.h"
+
+namespace tessera::cs {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint32_t kBuckets = 64;
+constexpr uint64_t kDownMs = 400;
+const std::string kA = "127.0.0.1:7101";
+const std::string kB = "127.0.0.1:7102";
+const std::string kC = "127.0.0.1:7103";
+const std::string kD = "127.0.0.1:7104";
+const std::string kToken = "s3cret";
+
+Assignment ToAssignment(const proto::Table& t) {
+  Assignment a;
+  a.bucket_count = t.bucket_count();
+  a.copy_count = t.copy_count();
+  a.servers.resize(a.bucket_count);
+  for (uint32_t b = 0; b < a.bucket_count; ++b) {
+    for (uint32_t c = 0; c < a.copy_count; ++c) {
+      a.servers[b].push_back(t.servers(t.owners(b * a.copy_count + c)).address());
+    }
+  }
+  return a;
+}
+
+std::map<std::string, uint32_t> CopiesPerServer(const proto::Table& t) {
+  std::map<std::string, uint32_t> out;
+  for (uint32_t o : t.owners()) ++out[t.servers(o).address()];
+  return out;
+}
+
+proto::ServerState StateOf(const proto::Table& t, const std::string& address) {
+  for (const auto& s : t.servers()) {
+    if (s.address() == address) return s.state();
+  }
+  return proto::SERVER_STATE_UNKNOWN;
+}
+
+class ConfigServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cs_server_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    config_.set_cluster_name("test-cluster");
+    config_.set_bucket_count(kBuckets);
+    config_.set_copy_count(1);
+    for (const auto& a : {kA, kB, kC}) config_.add_data_servers(a);
+    config_.set_min_data_server_count(2);
+    config_.set_heartbeat_interval_ms(100);
+    config_.set_server_down_time_ms(kDownMs);
+    proto::AreaQuota* q = config_.add_area_quotas();
+    q->set_area(7);
+    q->set_quota_bytes(1 << 20);
+    config_.set_admin_token(kToken);
+  }
+
+  void TearDown() override {
+    StopServer();
+    fs::remove_all(root_);
+  }
+
+  Status StartServer() {
+    ConfigServerOptions o;
+    o.config = config_;
+    o.data_dir = root_ + "/cs";
+    o.clock = &clock_;
+    o.tick_interval_ms = 20;
+    server_ = std::make_unique<ConfigServer>(o);
+    Status s = server_->Start();
+    if (!s.ok()) {
+      server_.reset();
+      return s;
+    }
+    channel_ = std::make_unique<RpcChannel>(io_.io(), HostPort{"127.0.0.1", server_->port()});
+    return Status::OK();
+  }
+
+  void StopServer() {
+    channel_.reset();
+    if (server_) server_->Stop();
+    server_.reset();
+  }
+
+  proto::Response Call(proto::Request req) {
+    proto::Response resp;
+    Status s = channel_->CallSync(&req, 5000, &resp);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return resp;
+  }
+
+  proto::Response Heartbeat(const std::string& address, uint64_t version = 0) {
+    proto::Request req;
+    proto::HeartbeatRequest* hb = req.mutable_heartbeat();
+    hb->set_address(address);
+    hb->set_table_version(version);
+    hb->set_ready(true);
+    hb->mutable_stats()->set_puts(11);
+    return Call(req);
+  }
+
+  proto::Response GetTable(uint64_t known = 0) {
+    proto::Request req;
+    req.mutable_get_table()->set_known_version(known);
+    return Call(req);
+  }
+
+  proto::Response ListNodes() {
+    proto::Request req;
+    req.mutable_list_nodes();
+    return Call(req);
+  }
+
+  proto::Response AddNode(const std::string& address, const std::string& token = kToken) {
+    proto::Request req;
+    req.mutable_admin()->set_token(token);
+    req.mutable_admin()->set_add_node(address);
+    return Call(req);
+  }
+
+  proto::Response RemoveNode(const std::string& address, const std::string& token = kToken) {
+    proto::Request req;
+    req.mutable_admin()->set_token(token);
+    req.mutable_admin()->set_remove_node(address);
+    return Call(req);
+  }
+
+  // Heartbeats from `alive`, then advances the clock by `ms` and ticks.
+  void Pass(uint64_t ms, const std::vector<std::string>& alive) {
+    for (const auto& a : alive) Heartbeat(a);
+    clock_.Advance(ms);
+    for (const auto& a : alive) Heartbeat(a);
+    server_->service()->Tick();
+  }
+
+  // The current table, checked by BucketTable.
+  proto::Table Table() {
+    proto::Response r = GetTable(0);
+    EXPECT_EQ(r.code(), proto::OK) << r.message();
+    std::shared_ptr<const BucketTable> checked;
+    Status s = BucketTable::FromProto(r.get_table().table(), &checked);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(r.table_version(), r.get_table().table().version());
+    return r.get_table().table();
+  }
+
+  // Brings up the first table with kA, kB heartbeating (kC in its grace period).
+  proto::Table FirstTable() {
+    Heartbeat(kA);
+    proto::Response r = Heartbeat(kB);
+    EXPECT_TRUE(r.heartbeat().has_table());
+    return Table();
+  }
+
+  std::string root_;
+  proto::ClusterConfig config_;
+  FakeClock clock_;
+  IoThread io_;
+  std::unique_ptr<ConfigServer> server_;
+  std::unique_ptr<RpcChannel> channel_;
+};
+
+TEST_F(ConfigServerTest, FirstTableOnlyAfterMinDataServerCountHeartbeats) {
+  ASSERT_TRUE(StartServer().ok());
+  proto::Response r = GetTable();
+  EXPECT_EQ(r.code(), proto::UNAVAILABLE);
+  EXPECT_NE(r.message().find("no table yet"), std::string::npos) << r.message();
+  EXPECT_EQ(r.table_version(), 0u);
+
+  r = Heartbeat(kA);
+  EXPECT_EQ(r.code(), proto::OK);
+  EXPECT_FALSE(r.heartbeat().has_table());
+  r = Heartbeat("127.0.0.1:7199");  // a non-member does not count
+  EXPECT_EQ(r.code(), proto::OK);
+  EXPECT_FALSE(r.heartbeat().has_table());
+  r = Heartbeat(kA);  // nor does the same member twice
+  EXPECT_FALSE(r.heartbeat().has_table());
+  EXPECT_EQ(GetTable().code(), proto::UNAVAILABLE);
+
+  r = Heartbeat(kB);
+  ASSERT_EQ(r.code(), proto::OK);
+  ASSERT_TRUE(r.heartbeat().has_table());
+  EXPECT_EQ(r.table_version(), 1u);
+  const proto::Table t = Table();
+  EXPECT_EQ(t.version(), 1u);
+  EXPECT_EQ(t.bucket_count(), kBuckets);
+  EXPECT_EQ(t.copy_count(), 1u);
+  EXPECT_EQ(t.cluster_name(), "test-cluster");
+  ASSERT_EQ(t.area_quotas_size(), 1);
+  EXPECT_EQ(t.area_quotas(0).area(), 7u);
+  // Every member, kC too (in its grace period), UP and balanced; no non-member.
+  ASSERT_EQ(t.servers_size(), 3);
+  for (const auto& a : {kA, kB, kC}) EXPECT_EQ(StateOf(t, a), proto::SERVER_UP) << a;
+  for (const auto& [address, copies] : CopiesPerServer(t)) {
+    EXPECT_TRUE(copies == 21 || copies == 22) << address << " " << copies;
+  }
+}
+
+TEST_F(ConfigServerTest, TablesAreSentOnlyWhenNewer) {
+  ASSERT_TRUE(StartServer().ok());
+  const proto::Table t = FirstTable();
+  proto::Response r = Heartbeat(kA, t.version());
+  EXPECT_EQ(r.code(), proto::OK);
+  EXPECT_FALSE(r.heartbeat().has_table());
+  EXPECT_EQ(r.table_version(), t.version());
+  r = Heartbeat(kA, t.version() - 1);
+  EXPECT_TRUE(r.heartbeat().has_table());
+  r = GetTable(t.version());
+  EXPECT_EQ(r.code(), proto::OK);
+  EXPECT_FALSE(r.get_table().has_table());
+  EXPECT_EQ(r.table_version(), t.version());
+  r = GetTable(t.version() + 5);  // a client ahead of us gets nothing older
+  EXPECT_FALSE(r.get_table().has_table());
+}
+
+TEST_F(ConfigServerTest, DownServerKeepsItsBucketsWithCopyCountOne) {
+  ASSERT_TRUE(StartServer().ok());
+  const proto::Table v1 = FirstTable();
+  Heartbeat(kC);
+
+  Pass(kDownMs - 1, {kA, kB});
+  EXPECT_EQ(server_->service()->table_version(), v1.version());  // kC not down yet
+  Pass(1, {kA, kB});
+  const proto::Table v2 = Table();
+  EXPECT_EQ(v2.version(), v1.version() + 1);
+  EXPECT_EQ(StateOf(v2, kC), proto::SERVER_DOWN);
+  EXPECT_EQ(StateOf(v2, kA), proto::SERVER_UP);
+  // Its buckets stay assigned to it: nothing moved.
+  EXPECT_EQ(ToAssignment(v2), ToAssignment(v1));
+
+  proto::Response nodes = ListNodes();
+  ASSERT_EQ(nodes.code(), proto::OK);
+  bool seen = false;
+  for (const proto::NodeInfo& n : nodes.list_nodes().nodes()) {
+    if (n.address() != kC) continue;
+    seen = true;
+    EXPECT_EQ(n.state(), proto::SERVER_DOWN);
+    EXPECT_TRUE(n.member());
+    EXPECT_EQ(n.last_heartbeat_ms_ago(), kDownMs);
+    EXPECT_EQ(n.buckets(), CopiesPerServer(v2)[kC]);
+  }
+  EXPECT_TRUE(seen);
+
+  // It comes back: UP in a newer table, same buckets.
+  proto::Response r = Heartbeat(kC, v1.version());
+  ASSERT_TRUE(r.heartbeat().has_table());
+  const proto::Table& v3 = r.heartbeat().table();
+  EXPECT_EQ(v3.version(), v2.version() + 1);
+  EXPECT_EQ(StateOf(v3, kC), proto::SERVER_UP);
+  EXPECT_EQ(ToAssignment(v3), ToAssignment(v1));
+}
+
+TEST_F(ConfigServerTest, DownMasterIsReplacedByAReplicaWithCopyCountTwo) {
+  config_.set_copy_count(2);
+  ASSERT_TRUE(StartServer().ok());
+  const proto::Table v1 = FirstTable();
+  Pass(kDownMs, {kA, kB});
+  const proto::Table v2 = Table();
+  EXPECT_GT(v2.version(), v1.version());
+  EXPECT_EQ(StateOf(v2, kC), proto::SERVER_DOWN);
+  const Assignment a1 = ToAssignment(v1), a2 = ToAssignment(v2);
+  EXPECT_EQ(CountChangedBuckets(a1, a2), 0u);  // promotions only, no data moves
+  EXPECT_GT(CountMasterChanges(a1, a2), 0u);
+  for (uint32_t b = 0; b < kBuckets; ++b) EXPECT_NE(a2.servers[b][0], kC) << "bucket " << b;
+}
+
+TEST_F(ConfigServerTest, AdminRequiresTheTokenAndValidAddresses) {
+  ASSERT_TRUE(StartServer().ok());
+  const proto::Table v1 = FirstTable();
+  proto::Response r = AddNode(kD, "wrong");
+  EXPECT_EQ(r.code(), proto::PERMISSION_DENIED);
+  EXPECT_EQ(r.table_version(), v1.version());
+  r = AddNode(kD, "");
+  EXPECT_EQ(r.code(), proto::PERMISSION_DENIED);
+  r = RemoveNode(kA, "s3cre");
+  EXPECT_EQ(r.code(), proto::PERMISSION_DENIED);
+  r = AddNode("not an address");
+  EXPECT_EQ(r.code(), proto::INVALID_ARGUMENT);
+  r = RemoveNode("127.0.0.1:99999");
+  EXPECT_EQ(r.code(), proto::INVALID_ARGUMENT);
+  proto::Request empty;
+  empty.mutable_admin()->set_token(kToken);
+  EXPECT_EQ(Call(empty).code(), proto::INVALID_ARGUMENT);
+  EXPECT_EQ(Table().version(), v1.version());  // nothing changed
+
+  // No-ops: add a member, remove a non-member.
+  r = AddNode(kA);
+  EXPECT_EQ(r.code(), proto::OK);
+  EXPECT_EQ(r.admin().table_version(), v1.version());
+  r = RemoveNode("127.0.0.1:7777");
+  EXPECT_EQ(r.code(), proto::OK);
+  EXPECT_EQ(r.table_version(), v1.version());
+
+  // Never below copy_count (1) members, i.e. never the last one.
+  EXPECT_EQ(RemoveNode(kA).code(), proto::OK);
+  EXPECT_EQ(RemoveNode(kB).code(), proto::OK);
+  r = RemoveNode(kC);
+  EXPECT_EQ(r.code(), proto::INVALID_ARGUMENT);
+  EXPECT_NE(r.message().find("copy_count"), std::string::npos) << r.message();
+  const proto::Table t = Table();
+  ASSERT_EQ(t.servers_size(), 1);
+  EXPECT_EQ(t.servers(0).address(), kC);
+}
+
+TEST_F(ConfigServerTest, RemoveRefusedBelowCopyCount) {
+  config_.set_copy_count(3);
+  config_.set_min_data_server_count(3);
+  ASSERT_TRUE(StartServer().ok());
+  proto::Response r = RemoveNode(kA);
+  EXPECT_EQ(r.code(), proto::INVALID_ARGUMENT);
+}
+
+TEST_F(ConfigServerTest, AddAndRemoveNodeRebuildWithFewMoves) {
+  ASSERT_TRUE(StartServer().ok());
+  const proto::Table v1 = FirstTable();
+  proto::Response r = AddNode(kD);
+  ASSERT_EQ(r.code(), proto::OK) << r.message();
+  EXPECT_EQ(r.admin().table_version(), v1.version() + 1);
+  EXPECT_EQ(r.table_version(), v1.version() + 1);
+  const proto::Table v2 = Table();
+  ASSERT_EQ(v2.servers_size(), 4);
+  EXPECT_EQ(StateOf(v2, kD), proto::SERVER_UP);  // in its grace period
+  auto copies = CopiesPerServer(v2);
+  EXPECT_EQ(copies[kD], 16u);
+  // Only the buckets the new node takes move.
+  EXPECT_EQ(CountChangedBuckets(ToAssignment(v1), ToAssignment(v2)), 16u);
+
+  r = RemoveNode(kA);
+  ASSERT_EQ(r.code(), proto::OK) << r.message();
+  const proto::Table v3 = Table();
+  EXPECT_EQ(v3.version(), v2.version() + 1);
+  EXPECT_EQ(StateOf(v3, kA), proto::SERVER_STATE_UNKNOWN);  // not in the table
+  EXPECT_EQ(CountChangedBuckets(ToAssignment(v2), ToAssignment(v3)), copies[kA]);
+  for (const auto& [address, n] : CopiesPerServer(v3)) {
+    EXPECT_TRUE(n == 21 || n == 22) << address << " " << n;
+  }
+  // kA still heartbeats: listed as a non-member.
+  Heartbeat(kA);
+  bool seen = false;
+  const proto::Response listed = ListNodes();
+  for (const proto::NodeInfo& n : listed.list_nodes().nodes()) {
+    if (n.address() == kA) {
+      seen = true;
+      EXPECT_FALSE(n.member());
+      EXPECT_EQ(n.buckets(), 0u);
+      EXPECT_EQ(n.stats().puts(), 11u);
+    }
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(ConfigServerTest, ListNodesShowsEveryKnownServer) {
+  ASSERT_TRUE(StartServer().ok());
+  const proto::Table t = FirstTable();
+  Heartbeat("127.0.0.1:7199", 0);
+  clock_.Advance(50);
+  proto::Response r = ListNodes();
+  ASSERT_EQ(r.code(), proto::OK);
+  EXPECT_EQ(r.table_version(), t.version());
+  EXPECT_EQ(r.list_nodes().table_version(), t.version());
+  std::map<std::string, proto::NodeInfo> nodes;
+  for (const auto& n : r.list_nodes().nodes()) nodes[n.address()] = n;
+  ASSERT_EQ(nodes.size(), 4u);
+  EXPECT_TRUE(nodes[kA].member());
+  EXPECT_EQ(nodes[kA].state(), proto::SERVER_UP);
+  EXPECT_EQ(nodes[kA].last_heartbeat_ms_ago(), 50u);
+  EXPECT_EQ(nodes[kA].stats().puts(), 11u);
+  uint32_t buckets = 0, masters = 0;
+  for (const auto& a : {kA, kB, kC}) {
+    buckets += nodes[a].buckets();
+    masters += nodes[a].masters();
+  }
+  EXPECT_EQ(buckets, kBuckets);
+  EXPECT_EQ(masters, kBuckets);
+  EXPECT_FALSE(nodes["127.0.0.1:7199"].member());
+  EXPECT_EQ(nodes["127.0.0.1:7199"].buckets(), 0u);
+}
+
+TEST_F(ConfigServerTest, BadRequestsAreAnsweredWithTheTableVersion) {
+  ASSERT_TRUE(StartServer().ok());
+  const proto::Table t = FirstTable();
+  proto::Request req;
+  req.mutable_get()->set_key("k");
+  proto::Response r = Call(req);
+  EXPECT_EQ(r.code(), proto::INVALID_ARGUMENT);
+  EXPECT_EQ(r.table_version(), t.version());
+  r = Heartbeat("nonsense");
+  EXPECT_EQ(r.code(), proto::INVALID_ARGUMENT);
+  EXPECT_EQ(r.table_version(), t.version());
+}
+
+TEST_F(ConfigServerTest, RestartKeepsVersionMembershipAndTable) {
+  ASSERT_TRUE(StartServer().ok());
+  FirstTable();
+  ASSERT_EQ(AddNode(kD).code(), proto::OK);
+  ASSERT_EQ(RemoveNode(kB).code(), proto::OK);
+  Pass(kDownMs, {kA, kD});  // kC goes down
+  const proto::Table before = Table();
+  EXPECT_EQ(StateOf(before, kC), proto::SERVER_DOWN);
+  StopServer();
+
+  ASSERT_TRUE(StartServer().ok());
+  // The table is served at once, same version (nothing changed), kC still DOWN.
+  const proto::Table after = Table();
+  EXPECT_EQ(after.version(), before.version());
+  EXPECT_EQ(after.SerializeAsString(), before.SerializeAsString());
+  // The admin changes survived: kB out, kD in.
+  EXPECT_EQ(StateOf(after, kB), proto::SERVER_STATE_UNKNOWN);
+  EXPECT_EQ(StateOf(after, kD), proto::SERVER_UP);
+  // kC returns: a newer version.
+  EXPECT_EQ(Heartbeat(kC).table_version(), before.version() + 1);
+  StopServer();
+
+  // A config change (quotas) makes a new version at start: versions only grow.
+  config_.clear_area_quotas();
+  ASSERT_TRUE(StartServer().ok());
+  const proto::Table changed = Table();
+  EXPECT_EQ(changed.version(), before.version() + 2);
+  EXPECT_EQ(changed.area_quotas_size(), 0);
+}
+
+TEST_F(ConfigServerTest, RefusesToStartOnACorruptStateOrAMismatchedConfig) {
+  ASSERT_TRUE(StartServer().ok());
+  FirstTable();
+  StopServer();
+  const std::string path = root_ + "/cs/" + TableStore::kStateFileName;
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(25);
+    f.put('\x7f');
+  }
+  Status s = StartServer();
+  EXPECT_EQ(s.code(), Code::kInternal) << s.ToString();
+  EXPECT_NE(s.message().find("corrupt"), std::string::npos) << s.message();
+  fs::remove(path);
+
+  ASSERT_TRUE(StartServer().ok());
+  FirstTable();
+  StopServer();
+  config_.set_bucket_count(kBuckets * 2);
+  s = StartServer();
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("bucket_count"), std::string::npos) << s.message();
+}
+
+TEST_F(ConfigServerTest, SecondServerOnTheSameDataDirIsRefused) {
+  ASSERT_TRUE(StartServer().ok());
+  ConfigServerOptions o;
+  o.config = config_;
+  o.data_dir = root_ + "/cs";
+  o.clock = &clock_;
+  ConfigServer second(o);
+  Status s = second.Start();
+  EXPECT_EQ(s.code(), Code::kUnavailable) << s.ToString();
+}
+
+}  // namespace
+}  // namespace tessera::cs
