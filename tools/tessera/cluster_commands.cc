@@ -148,6 +148,16 @@ std::string RangeText(const Range& r) {
                            : std::to_string(r.first) + "-" + std::to_string(r.last);
 }
 
+// "127.0.0.1:7101 (341 buckets):".
+std::string RangeListHeader(const std::string& address, const std::vector<Range>& ranges,
+                            int server) {
+  uint32_t n = 0;
+  for (const Range& r : ranges) {
+    if (r.server == static_cast<uint32_t>(server)) n += r.last - r.first + 1;
+  }
+  return address + " (" + std::to_string(n) + " buckets):";
+}
+
 int Table(const Context& ctx) {
   proto::Request req;
   req.mutable_get_table()->set_known_version(0);
@@ -197,13 +207,29 @@ int Table(const Context& ctx) {
   std::cout << "table version " << t->version();
   if (!t->proto().cluster_name().empty()) std::cout << " (cluster " << t->proto().cluster_name() << ")";
   std::cout << ", bucket_count " << t->bucket_count() << ", copy_count " << t->copy_count() << "\n\n";
+  // Per node, its runs of buckets ("0-340", or "1 4 6-7 ..." when interleaved), wrapped.
   for (uint32_t c = 0; c < t->copy_count(); ++c) {
-    std::cout << (c == 0 ? "masters" : "copy " + std::to_string(c)) << ":\n";
-    std::vector<std::vector<std::string>> rows;
-    for (const Range& r : Ranges(*t, c)) {
-      rows.push_back({"  " + RangeText(r), t->server(r.server).address()});
+    std::cout << (c == 0 ? std::string("masters") : "copy " + std::to_string(c)) << " by node:\n";
+    const std::vector<Range> ranges = Ranges(*t, c);
+    for (int i = 0; i < servers.size(); ++i) {
+      std::cout << "  " << RangeListHeader(servers[i].address(), ranges, i) << "\n";
+      const size_t indent = 6;
+      std::string line(indent, ' ');
+      bool first = true;
+      for (const Range& r : ranges) {
+        if (r.server != static_cast<uint32_t>(i)) continue;
+        const std::string text = RangeText(r);
+        if (!first && line.size() + 1 + text.size() > 100) {
+          std::cout << line << "\n";
+          line = std::string(indent, ' ');
+          first = true;
+        }
+        line += (first ? "" : " ") + text;
+        first = false;
+      }
+      std::cout << line << "\n";
     }
-    std::cout << FormatTable(rows) << "\n";
+    std::cout << "\n";
   }
   std::vector<std::vector<std::string>> rows = {{"NODE", "STATE", "BUCKETS", "MASTERS"}};
   for (int i = 0; i < servers.size(); ++i) {
