@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "common/bucket_table.h"
 #include "common/io_thread.h"
@@ -469,6 +471,65 @@ TEST_F(ConfigServerTest, SecondServerOnTheSameDataDirIsRefused) {
   ConfigServer second(o);
   Status s = second.Start();
   EXPECT_EQ(s.code(), Code::kUnavailable) << s.ToString();
+}
+
+}  // namespace
+}  // namespace tessera::cs
+
+namespace tessera::cs {
+namespace {
+
+// The real clock and ticker: a server that stops heartbeating is marked down within
+// server_down_time + one tick, with no explicit Tick.
+TEST(ConfigServerRealClockTest, SilentServerIsMarkedDownByTheTicker) {
+  char tmpl[] = "/tmp/cs_server_rt_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  proto::ClusterConfig config;
+  config.set_cluster_name("rt");
+  config.set_bucket_count(16);
+  config.add_data_servers(kA);
+  config.add_data_servers(kB);
+  config.set_heartbeat_interval_ms(20);
+  config.set_server_down_time_ms(200);
+  config.set_admin_token(kToken);
+  ConfigServerOptions o;
+  o.config = config;
+  o.data_dir = root + "/cs";
+  o.tick_interval_ms = 10;
+  ConfigServer server(o);
+  ASSERT_TRUE(server.Start().ok());
+  IoThread io;
+  RpcChannel channel(io.io(), HostPort{"127.0.0.1", server.port()});
+  auto beat = [&](const std::string& address) {
+    proto::Request req;
+    req.mutable_heartbeat()->set_address(address);
+    proto::Response resp;
+    EXPECT_TRUE(channel.CallSync(&req, 2000, &resp).ok());
+    return resp;
+  };
+  beat(kA);
+  beat(kB);
+  ASSERT_NE(server.service()->table(), nullptr);
+  const uint64_t v1 = server.service()->table_version();
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::seconds(5);
+  // kA keeps heartbeating, kB is silent.
+  std::shared_ptr<const proto::Table> t;
+  while (std::chrono::steady_clock::now() < deadline) {
+    beat(kA);
+    t = server.service()->table();
+    if (t->version() > v1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the heartbeat period
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_GT(t->version(), v1);
+  EXPECT_EQ(StateOf(*t, kB), proto::SERVER_DOWN);
+  EXPECT_EQ(StateOf(*t, kA), proto::SERVER_UP);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(150));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(200 + 1000));
+  server.Stop();
+  fs::remove_all(root);
 }
 
 }  // namespace
