@@ -462,6 +462,27 @@ TEST_F(ConfigServerTest, RefusesToStartOnACorruptStateOrAMismatchedConfig) {
   EXPECT_NE(s.message().find("bucket_count"), std::string::npos) << s.message();
 }
 
+TEST_F(ConfigServerTest, ATableThatCannotBePersistedIsNotServed) {
+  ASSERT_TRUE(StartServer().ok());
+  const proto::Table v1 = FirstTable();
+  const std::string dir = root_ + "/cs";
+  fs::remove_all(dir);  // every Save fails now
+  Pass(kDownMs, {kA, kB});  // kC goes down: a new table that cannot be persisted
+  EXPECT_EQ(Table().version(), v1.version());
+  EXPECT_EQ(StateOf(Table(), kC), proto::SERVER_UP);
+  proto::Response r = AddNode(kD);
+  EXPECT_EQ(r.code(), proto::INTERNAL) << r.message();
+  EXPECT_EQ(r.table_version(), v1.version());
+
+  fs::create_directories(dir);
+  server_->service()->Tick();  // retries
+  const proto::Table v2 = Table();
+  EXPECT_EQ(v2.version(), v1.version() + 1);
+  EXPECT_EQ(StateOf(v2, kC), proto::SERVER_DOWN);
+  EXPECT_EQ(StateOf(v2, kD), proto::SERVER_STATE_UNKNOWN);  // the failed add was undone
+  EXPECT_TRUE(fs::exists(dir + "/" + TableStore::kStateFileName));
+}
+
 TEST_F(ConfigServerTest, SecondServerOnTheSameDataDirIsRefused) {
   ASSERT_TRUE(StartServer().ok());
   ConfigServerOptions o;

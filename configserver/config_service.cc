@@ -199,11 +199,17 @@ Status ConfigService::PublishLocked(const std::string& reason) {
   // Persist first: a table is served only once a restart would find it (or a newer one).
   Status s = options_.store->Save(next_state);
   if (!s.ok()) {
-    LOG(ERROR) << "configserver: cannot persist the state (" << reason
-               << "); not publishing: " << s.ToString();
+    // Tick retries every ~100 ms: log once a second, not at every retry.
+    const uint64_t now = options_.clock->NowMs();
+    if (last_persist_error_log_ms_ == 0 || now - last_persist_error_log_ms_ >= 1000) {
+      last_persist_error_log_ms_ = now;
+      LOG(ERROR) << "configserver: cannot persist the state (" << reason
+                 << "); not publishing: " << s.ToString();
+    }
     dirty_ = true;
     return s;
   }
+  last_persist_error_log_ms_ = 0;
   persisted_ = std::move(next_state);
   if (table_changed) {
     LogTableLocked(*next_table, assignment_, next_assignment, reason);

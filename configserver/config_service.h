@@ -119,6 +119,7 @@ class ConfigService : public RpcService {
   std::shared_ptr<const proto::Table> table_;   // published; same as persisted_.table
   Assignment assignment_;                       // table_ as an Assignment
   bool dirty_ = false;                          // a rebuild is pending
+  uint64_t last_persist_error_log_ms_ = 0;
   bool initialized_ = false;
 };
 
