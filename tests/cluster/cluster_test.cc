@@ -71,6 +71,13 @@ class ClusterTest : public ::testing::Test {
     return Send(key, req);
   }
 
+  static proto::ServerState StateOf(const proto::Table& t, const std::string& address) {
+    for (const auto& srv : t.servers()) {
+      if (srv.address() == address) return srv.state();
+    }
+    return proto::SERVER_STATE_UNKNOWN;
+  }
+
   // Keys whose buckets are mastered by data server i.
   std::vector<std::string> KeysOn(int i, int n) {
     std::vector<std::string> keys;
@@ -193,7 +200,10 @@ TEST_F(ClusterTest, KilledDataServerIsMarkedDownKeepsItsBucketsAndRejoinsWithIts
   cluster_.KillDataServer(2);
   proto::Table down;
   ASSERT_TRUE(LocalCluster::WaitFor(
-      [&] { return cluster_.GetTable(&down).ok() && down.servers(2).state() == proto::SERVER_DOWN; },
+      [&] {
+        return cluster_.GetTable(&down).ok() &&
+               StateOf(down, cluster_.data_server(2)) == proto::SERVER_DOWN;
+      },
       seconds(10)));
   auto took = std::chrono::steady_clock::now() - killed_at;
   EXPECT_LE(took, milliseconds(cluster_.spec().server_down_time_ms + 1000));
@@ -208,7 +218,10 @@ TEST_F(ClusterTest, KilledDataServerIsMarkedDownKeepsItsBucketsAndRejoinsWithIts
   ASSERT_TRUE(cluster_.RestartDataServer(2).ok());
   proto::Table up;
   ASSERT_TRUE(LocalCluster::WaitFor(
-      [&] { return cluster_.GetTable(&up).ok() && up.servers(2).state() == proto::SERVER_UP; },
+      [&] {
+        return cluster_.GetTable(&up).ok() &&
+               StateOf(up, cluster_.data_server(2)) == proto::SERVER_UP;
+      },
       seconds(10)));
   EXPECT_GT(up.version(), down.version());
   table_ = up;

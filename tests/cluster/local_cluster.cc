@@ -77,11 +77,7 @@ Status LocalCluster::Start(const ClusterSpec& spec) {
   if (!s.ok()) return s;
   for (int i = 0; i < spec.data_servers; ++i) {
     Process& p = ds_[i];
-    p.argv = {TESSERA_DATASERVER_BIN, "--listen=" + p.address,
-              "--config_servers=" + cs_.address, "--data_dir=" + dir_ + "/" + p.name,
-              "--heartbeat_interval_ms=" + std::to_string(spec.heartbeat_interval_ms),
-              "--logtostderr"};
-    for (const std::string& f : spec.data_server_flags) p.argv.push_back(f);
+    SetDataServerArgv(&p);
     s = Launch(&p);
     if (!s.ok()) return s;
   }
@@ -102,6 +98,36 @@ Status LocalCluster::Start(const ClusterSpec& spec) {
       },
       std::chrono::seconds(30));
   if (!ready) return Status::Unavailable("cluster did not become ready in 30 s\n" + Logs());
+  return Status::OK();
+}
+
+void LocalCluster::SetDataServerArgv(Process* p) {
+  p->argv = {TESSERA_DATASERVER_BIN, "--listen=" + p->address,
+             "--config_servers=" + cs_.address, "--data_dir=" + dir_ + "/" + p->name,
+             "--heartbeat_interval_ms=" + std::to_string(spec_.heartbeat_interval_ms),
+             "--logtostderr"};
+  for (const std::string& f : spec_.data_server_flags) p->argv.push_back(f);
+}
+
+Status LocalCluster::StartExtraDataServer(int* index) {
+  Process p;
+  p.name = "ds" + std::to_string(ds_.size());
+  p.address = "127.0.0.1:" + std::to_string(PickFreePort());
+  SetDataServerArgv(&p);
+  ds_.push_back(std::move(p));
+  *index = static_cast<int>(ds_.size()) - 1;
+  return Launch(&ds_.back());
+}
+
+Status LocalCluster::Admin(const std::string& add_node, const std::string& remove_node) {
+  proto::Request req;
+  req.mutable_admin()->set_token(spec_.admin_token);
+  if (!add_node.empty()) req.mutable_admin()->set_add_node(add_node);
+  if (!remove_node.empty()) req.mutable_admin()->set_remove_node(remove_node);
+  proto::Response resp;
+  Status s = Call(cs_.address, &req, &resp);
+  if (!s.ok()) return s;
+  if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
   return Status::OK();
 }
 

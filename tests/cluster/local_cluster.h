@@ -55,6 +55,12 @@ class LocalCluster {
   void KillConfigServer(int signal = 9);
   Status RestartConfigServer();
   bool DataServerRunning(int i) const { return ds_[i].pid > 0; }
+  // Starts one more data server that is not in cluster.conf (it heartbeats as a
+  // non-member until an admin adds it). Sets *index for data_server(i).
+  Status StartExtraDataServer(int* index);
+  int data_server_count() const { return static_cast<int>(ds_.size()); }
+  // Sends an admin request with the cluster's token; answers its response code.
+  Status Admin(const std::string& add_node, const std::string& remove_node);
 
   // RPCs to the config server.
   Status GetTable(proto::Table* table);
@@ -77,6 +83,7 @@ class LocalCluster {
     pid_t pid = -1;
   };
   Status Launch(Process* p);
+  void SetDataServerArgv(Process* p);
   void Kill(Process* p, int signal);
   RpcChannel* ChannelTo(const std::string& address);
 
