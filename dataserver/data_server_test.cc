@@ -174,7 +174,7 @@ TEST_F(DataServerTest, RestartKeepsData) {
   ASSERT_NO_FATAL_FAILURE(StartDataServer(50));
   ASSERT_TRUE(WaitFor([&] { return ds_->table_version() == 3; }, std::chrono::seconds(10)));
   for (int i = 0; i < 100; ++i) {
-    ASSERT_EQ(Put(2, "k" + std::to_string(i), "v" + std::to_string(i)).code(), proto::OK);
+    ASSERT_EQ(Put(2, std::string("k").append(std::to_string(i)), std::string("v").append(std::to_string(i))).code(), proto::OK);
   }
   channel_.reset();
   ds_->Stop();

@@ -36,6 +36,9 @@ void HeartbeatClient::Stop() {
 }
 
 void HeartbeatClient::FetchNow() {
+  // Called for every request stamped with a newer version: skip the lock while a
+  // fetch is already pending.
+  if (fetch_pending_.exchange(true, std::memory_order_acq_rel)) return;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (fetch_now_) return;
@@ -51,6 +54,7 @@ void HeartbeatClient::Run() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
     fetch_now_ = false;
+    fetch_pending_.store(false, std::memory_order_release);
     l.unlock();
     const Clock::time_point sent = Clock::now();
     Beat();

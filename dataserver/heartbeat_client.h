@@ -80,6 +80,7 @@ class HeartbeatClient {
   std::condition_variable cv_;
   bool stop_ = false;       // guarded by mu_
   bool fetch_now_ = false;  // guarded by mu_
+  std::atomic<bool> fetch_pending_{false};  // FetchNow's lock-free filter
   std::thread thread_;
 
   std::atomic<uint64_t> adopted_version_{0};

@@ -19,6 +19,8 @@
 // otherwise on a pool of write_threads workers with a bounded queue (full:
 // UNAVAILABLE "overloaded"), so that many synced writers meet in one ldb group
 // commit. Ownership is checked when the write runs, against the table of that moment.
+// (Inline writes share the io threads with reads: an ldb write stall, e.g. at the
+// level-0 stop trigger, delays that thread's reads too.)
 //
 // Thread-safe. SetTable / SetSelfAddress may be called from any thread at any time.
 #ifndef TESSERA_DATASERVER_REQUEST_HANDLER_H_

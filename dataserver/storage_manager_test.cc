@@ -305,7 +305,7 @@ TEST_F(StorageManagerTest, ConcurrentIncrIsAtomic) {
         int64_t value = 0;
         uint32_t v = 0;
         if (!sm_->Incr(0, "ctr", kBucket, 1, 0, {}, 0, &value, &v).ok()) failures++;
-        if (!Put(0, "p" + std::to_string(i % 7), "x").ok()) failures++;
+        if (!Put(0, std::string("p").append(std::to_string(i % 7)), "x").ok()) failures++;
       }
     });
   }
