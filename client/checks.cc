@@ -27,20 +27,11 @@ Status FromCommon(const tessera::Status& s) {
   return FromWire(static_cast<proto::Code>(static_cast<int>(s.code())), s.message());
 }
 
-Status CheckKey(std::string_view key) {
-  if (key.empty()) return Status::InvalidArgument("empty key");
-  if (key.size() > kMaxKeyBytes) {
-    return Status::InvalidArgument("key of " + std::to_string(key.size()) +
-                                   " bytes exceeds the limit of " + std::to_string(kMaxKeyBytes));
-  }
-  return Status::OK();
-}
+Status CheckKey(std::string_view key) { return FromCommon(tessera::CheckKey(key)); }
 
 Status CheckOptions(const CallOptions& opts) {
-  if (opts.area > kMaxAreaId) {
-    return Status::InvalidArgument("area " + std::to_string(opts.area) + " is above " +
-                                   std::to_string(kMaxAreaId));
-  }
+  Status s = FromCommon(tessera::CheckArea(opts.area));
+  if (!s.ok()) return s;
   if (opts.ttl_seconds != 0 && opts.expire_at != 0) {
     return Status::InvalidArgument("give ttl_seconds or expire_at, not both");
   }
@@ -48,21 +39,12 @@ Status CheckOptions(const CallOptions& opts) {
 }
 
 Status CheckValue(std::string_view value, size_t max_value_bytes) {
-  if (value.size() > max_value_bytes) {
-    return Status::InvalidArgument("value of " + std::to_string(value.size()) +
-                                   " bytes exceeds the limit of " +
-                                   std::to_string(max_value_bytes));
-  }
-  return Status::OK();
+  return FromCommon(tessera::CheckValue(value, max_value_bytes));
 }
 
 Status CheckBatch(size_t n) {
   if (n == 0) return Status::InvalidArgument("empty batch");
-  if (n > kMaxBatchKeys) {
-    return Status::InvalidArgument("batch of " + std::to_string(n) + " keys exceeds the limit of " +
-                                   std::to_string(kMaxBatchKeys));
-  }
-  return Status::OK();
+  return FromCommon(tessera::CheckBatchSize(n));
 }
 
 void SetExpiry(const CallOptions& opts, proto::Expiry* expiry) {

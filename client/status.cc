@@ -1,20 +1,19 @@
 #include "tessera/status.h"
 
+#include "common/status.h"
+
 namespace tessera::client {
 
+// The client's codes are the wire codes (a subset of tessera::Code), so the names are
+// common's.
+static_assert(static_cast<int>(Code::kNotFound) == static_cast<int>(tessera::Code::kNotFound));
+static_assert(static_cast<int>(Code::kUnavailable) == static_cast<int>(tessera::Code::kUnavailable));
+static_assert(static_cast<int>(Code::kPermissionDenied) ==
+              static_cast<int>(tessera::Code::kPermissionDenied));
+static_assert(static_cast<int>(Code::kInternal) == static_cast<int>(tessera::Code::kInternal));
+
 std::string_view CodeName(Code code) {
-  switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kNotFound: return "NotFound";
-    case Code::kVersionMismatch: return "VersionMismatch";
-    case Code::kQuotaExceeded: return "QuotaExceeded";
-    case Code::kInvalidArgument: return "InvalidArgument";
-    case Code::kTimeout: return "Timeout";
-    case Code::kUnavailable: return "Unavailable";
-    case Code::kPermissionDenied: return "PermissionDenied";
-    case Code::kInternal: return "Internal";
-  }
-  return "Unknown";
+  return tessera::CodeName(static_cast<tessera::Code>(static_cast<int>(code)));
 }
 
 std::string Status::ToString() const {

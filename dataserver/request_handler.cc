@@ -11,24 +11,6 @@ namespace tessera::ds {
 
 namespace {
 
-Status CheckKey(const std::string& key) {
-  if (key.empty()) return Status::InvalidArgument("empty key");
-  if (key.size() > kMaxKeyBytes) {
-    return Status::InvalidArgument("key of " + std::to_string(key.size()) +
-                                   " bytes exceeds the limit of " +
-                                   std::to_string(kMaxKeyBytes));
-  }
-  return Status::OK();
-}
-
-Status CheckArea(uint32_t area) {
-  if (area > kMaxAreaId) {
-    return Status::InvalidArgument("area " + std::to_string(area) + " exceeds " +
-                                   std::to_string(kMaxAreaId));
-  }
-  return Status::OK();
-}
-
 Expiry ToExpiry(const proto::Expiry& e) { return Expiry{e.ttl_seconds(), e.expire_at()}; }
 
 bool IsWrite(proto::Request::BodyCase body) {
@@ -126,11 +108,7 @@ Status RequestHandler::Validate(const proto::Request& req) const {
       const proto::PutRequest& p = req.put();
       Status s = CheckArea(p.area());
       if (s.ok()) s = CheckKey(p.key());
-      if (s.ok() && p.value().size() > options_.max_value_bytes) {
-        s = Status::InvalidArgument("value of " + std::to_string(p.value().size()) +
-                                    " bytes exceeds the limit of " +
-                                    std::to_string(options_.max_value_bytes));
-      }
+      if (s.ok()) s = CheckValue(p.value(), options_.max_value_bytes);
       return s;
     }
     case proto::Request::kGet: {
@@ -153,11 +131,8 @@ Status RequestHandler::Validate(const proto::Request& req) const {
       const proto::MGetRequest& m = req.mget();
       Status s = CheckArea(m.area());
       if (!s.ok()) return s;
-      if (static_cast<size_t>(m.keys_size()) > kMaxBatchKeys) {
-        return Status::InvalidArgument(std::to_string(m.keys_size()) +
-                                       " keys exceed the batch limit of " +
-                                       std::to_string(kMaxBatchKeys));
-      }
+      s = CheckBatchSize(static_cast<size_t>(m.keys_size()));
+      if (!s.ok()) return s;
       for (int i = 0; i < m.keys_size(); ++i) {
         s = CheckKey(m.keys(i));
         if (!s.ok()) return Status::InvalidArgument("key " + std::to_string(i) + ": " + s.message());
@@ -168,19 +143,12 @@ Status RequestHandler::Validate(const proto::Request& req) const {
       const proto::MPutRequest& m = req.mput();
       Status s = CheckArea(m.area());
       if (!s.ok()) return s;
-      if (static_cast<size_t>(m.entries_size()) > kMaxBatchKeys) {
-        return Status::InvalidArgument(std::to_string(m.entries_size()) +
-                                       " entries exceed the batch limit of " +
-                                       std::to_string(kMaxBatchKeys));
-      }
+      s = CheckBatchSize(static_cast<size_t>(m.entries_size()));
+      if (!s.ok()) return s;
       for (int i = 0; i < m.entries_size(); ++i) {
         const proto::PutRequest& p = m.entries(i);
         s = CheckKey(p.key());
-        if (s.ok() && p.value().size() > options_.max_value_bytes) {
-          s = Status::InvalidArgument("value of " + std::to_string(p.value().size()) +
-                                      " bytes exceeds the limit of " +
-                                      std::to_string(options_.max_value_bytes));
-        }
+        if (s.ok()) s = CheckValue(p.value(), options_.max_value_bytes);
         if (!s.ok()) {
           return Status::InvalidArgument("entry " + std::to_string(i) + ": " + s.message());
         }
