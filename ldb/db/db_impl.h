@@ -355,6 +355,16 @@ class DBImpl : public DB {
 
   CompactionStats stats_[config::kNumLevels] GUARDED_BY(mutex_);
 
+  // Time writers spent throttled or stopped in MakeRoomForWrite, for
+  // "ldb.stats".
+  struct StallStats {
+    uint64_t slowdowns = 0;           // delayed writes
+    uint64_t slowdown_micros = 0;     // time they were delayed
+    uint64_t level0_stop_micros = 0;  // waiting at the level-0 stop trigger
+    uint64_t memtable_micros = 0;     // waiting for the previous flush
+  };
+  StallStats stall_stats_ GUARDED_BY(mutex_);
+
   // ---- Parallel subcompactions (db_impl_compaction.cc).
   // True while one key range of the running compaction flushes imm_, so
   // that the other ranges keep merging instead. Written under mutex_.

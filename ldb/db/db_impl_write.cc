@@ -433,10 +433,13 @@ Status DBImpl::MakeRoomForWrite(bool force) {
       // Close to the stop trigger: rather than stop writes for seconds
       // later, slow each write down by 1 ms now (once per write) and give
       // the compaction thread the CPU.
+      const uint64_t start = env_->NowMicros();
       mutex_.Unlock();
       env_->SleepForMicroseconds(1000);
       allow_delay = false;
       mutex_.Lock();
+      ++stall_stats_.slowdowns;
+      stall_stats_.slowdown_micros += env_->NowMicros() - start;
     } else if (!force &&
                mem_->ApproximateMemoryUsage() <= options_.write_buffer_size) {
       break;  // there is room
@@ -445,10 +448,14 @@ Status DBImpl::MakeRoomForWrite(bool force) {
     } else if (imm_ != nullptr) {
       // The previous memtable is still being flushed.
       Log(options_.info_log, "Current memtable full; waiting...");
+      const uint64_t start = env_->NowMicros();
       background_work_finished_signal_.Wait();
+      stall_stats_.memtable_micros += env_->NowMicros() - start;
     } else if (Level0Load() >= options_.level0_stop_writes_trigger) {
       Log(options_.info_log, "Too many L0 files; waiting...");
+      const uint64_t start = env_->NowMicros();
       background_work_finished_signal_.Wait();
+      stall_stats_.level0_stop_micros += env_->NowMicros() - start;
     } else {
       // Switch to a new memtable and WAL; flush the old memtable.
       //
