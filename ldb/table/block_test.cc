@@ -154,6 +154,54 @@ TEST(BlockTest, RandomKeysManyRestartIntervals) {
   }
 }
 
+// Keys longer than BlockIter's inline key buffer (and growing past it in
+// the middle of a restart run), through a heap iterator and one on the
+// stack.
+TEST(BlockTest, KeysLongerThanTheInlineBuffer) {
+  Random rnd(301);
+  Model model;
+  const std::string long_prefix(100, 'p');
+  for (int i = 0; i < 200; ++i) {
+    const int len = static_cast<int>(rnd.Uniform(300));
+    std::string key = (i % 2 == 0 ? long_prefix : std::string("q")) +
+                      RandomKey(&rnd, len);
+    model[key] = RandomValue(&rnd, 10);
+  }
+  for (int restart_interval : {1, 4, 16}) {
+    std::unique_ptr<Block> block =
+        MakeBlock(BuildBlock(model, restart_interval));
+    ASSERT_TRUE(block->well_formed());
+    ASSERT_NO_FATAL_FAILURE(CheckBlockAgainstModel(*block, model, &rnd));
+    BlockIter iter(*block, BytewiseComparator());
+    for (const auto& [k, v] : model) {
+      iter.Seek(k);
+      ASSERT_TRUE(iter.Valid());
+      EXPECT_EQ(k, iter.key().ToString());
+      EXPECT_EQ(v, iter.value().ToString());
+    }
+    iter.SeekToLast();
+    for (auto it = model.rbegin(); it != model.rend(); ++it) {
+      ASSERT_TRUE(iter.Valid());
+      ASSERT_EQ(it->first, iter.key().ToString());
+      iter.Prev();
+    }
+    EXPECT_FALSE(iter.Valid());
+  }
+}
+
+TEST(BlockTest, StackIteratorOverMalformedBlockReportsCorruption) {
+  std::unique_ptr<Block> block = MakeBlock(Slice("\x01", 1));
+  ASSERT_FALSE(block->well_formed());
+  BlockIter iter(*block, BytewiseComparator());
+  iter.SeekToFirst();
+  EXPECT_FALSE(iter.Valid());
+  iter.Seek("a");
+  EXPECT_FALSE(iter.Valid());
+  iter.SeekToLast();
+  EXPECT_FALSE(iter.Valid());
+  EXPECT_TRUE(iter.status().IsCorruption());
+}
+
 TEST(BlockTest, PrefixCompressionShrinksSharedPrefixes) {
   Model model;
   for (int i = 0; i < 100; ++i) {

@@ -53,6 +53,13 @@ struct Table::Rep {
   // can fail under paranoid_checks.
   Status ReadMeta(const Footer& footer);
 
+  // The data block `handle` names, through the block cache when there is
+  // one: *block, pinned by *cache_handle (to Release) when cached, else
+  // owned by *owned.
+  Status GetBlock(const ReadOptions& options, const BlockHandle& handle,
+                  const Block** block, Cache::Handle** cache_handle,
+                  std::unique_ptr<Block>* owned) const;
+
   // Opens an iterator over the data block whose encoded handle is
   // index_value, through the block cache when there is one.
   std::unique_ptr<Iterator> BlockReader(const ReadOptions& options,
@@ -85,6 +92,44 @@ Status Table::Rep::ReadMeta(const Footer& footer) {
   return Status::OK();
 }
 
+Status Table::Rep::GetBlock(const ReadOptions& read_options,
+                            const BlockHandle& handle, const Block** block,
+                            Cache::Handle** cache_handle,
+                            std::unique_ptr<Block>* owned) const {
+  *block = nullptr;
+  *cache_handle = nullptr;
+  Cache* const cache = options.block_cache;
+  const ReadOptions verified = VerifiedReadOptions(read_options);
+  char cache_key[16];
+  if (cache != nullptr) {
+    EncodeFixed64(cache_key, cache_id);
+    EncodeFixed64(cache_key + 8, handle.offset());
+    *cache_handle = cache->Lookup(Slice(cache_key, sizeof(cache_key)));
+    if (*cache_handle != nullptr) {
+      *block = static_cast<const Block*>(cache->Value(*cache_handle));
+      return Status::OK();
+    }
+  }
+  BlockContents contents;
+  Status s = ReadBlock(file, file_size, verified, handle, &contents);
+  if (!s.ok()) return s;
+  const bool cachable = contents.cachable;
+  auto fresh = std::make_unique<Block>(std::move(contents));
+  // Never cache a block that cannot be parsed.
+  if (cache == nullptr || !fresh->well_formed() || !cachable ||
+      !read_options.fill_cache) {
+    *block = fresh.get();
+    *owned = std::move(fresh);
+    return Status::OK();
+  }
+  const size_t charge = fresh->size();
+  *block = fresh.get();
+  // The cache owns the block from here; DeleteCachedBlock frees it.
+  *cache_handle = cache->Insert(Slice(cache_key, sizeof(cache_key)),
+                                fresh.release(), charge, &DeleteCachedBlock);
+  return Status::OK();
+}
+
 std::unique_ptr<Iterator> Table::Rep::BlockReader(
     const ReadOptions& read_options, const Slice& index_value) const {
   Slice input = index_value;
@@ -92,45 +137,20 @@ std::unique_ptr<Iterator> Table::Rep::BlockReader(
   Status s = handle.DecodeFrom(&input);
   if (!s.ok()) return NewErrorIterator(s);
 
-  Cache* const cache = options.block_cache;
-  const ReadOptions verified = VerifiedReadOptions(read_options);
-  if (cache == nullptr) {
-    BlockContents contents;
-    s = ReadBlock(file, file_size, verified, handle, &contents);
-    if (!s.ok()) return NewErrorIterator(s);
-    auto block = std::make_shared<Block>(std::move(contents));
-    std::unique_ptr<Iterator> iter = block->NewIterator(options.comparator);
-    iter->RegisterCleanup([block] {});  // keeps the block alive
-    return iter;
-  }
-
-  char cache_key[16];
-  EncodeFixed64(cache_key, cache_id);
-  EncodeFixed64(cache_key + 8, handle.offset());
-  const Slice key(cache_key, sizeof(cache_key));
-  Cache::Handle* cache_handle = cache->Lookup(key);
-  if (cache_handle == nullptr) {
-    BlockContents contents;
-    s = ReadBlock(file, file_size, verified, handle, &contents);
-    if (!s.ok()) return NewErrorIterator(s);
-    const bool cachable = contents.cachable;
-    auto block = std::make_unique<Block>(std::move(contents));
-    // Never cache a block that cannot be parsed.
-    if (!block->well_formed() || !cachable || !read_options.fill_cache) {
-      std::shared_ptr<Block> owned(std::move(block));
-      std::unique_ptr<Iterator> iter = owned->NewIterator(options.comparator);
-      iter->RegisterCleanup([owned] {});  // keeps the block alive
-      return iter;
-    }
-    const size_t charge = block->size();
-    // The cache owns the block from here; DeleteCachedBlock frees it.
-    cache_handle =
-        cache->Insert(key, block.release(), charge, &DeleteCachedBlock);
-  }
-  const Block* block = static_cast<const Block*>(cache->Value(cache_handle));
+  const Block* block = nullptr;
+  Cache::Handle* cache_handle = nullptr;
+  std::unique_ptr<Block> owned;
+  s = GetBlock(read_options, handle, &block, &cache_handle, &owned);
+  if (!s.ok()) return NewErrorIterator(s);
   std::unique_ptr<Iterator> iter = block->NewIterator(options.comparator);
-  iter->RegisterCleanup(
-      [cache, cache_handle] { cache->Release(cache_handle); });
+  if (cache_handle != nullptr) {
+    Cache* const cache = options.block_cache;
+    iter->RegisterCleanup(
+        [cache, cache_handle] { cache->Release(cache_handle); });
+  } else {
+    std::shared_ptr<Block> shared(std::move(owned));
+    iter->RegisterCleanup([shared] {});  // keeps the block alive
+  }
   return iter;
 }
 
@@ -197,13 +217,14 @@ std::unique_ptr<Iterator> Table::NewIterator(const ReadOptions& options) const {
 Status Table::InternalGet(const ReadOptions& options, const Slice& k,
                           const std::function<void(const Slice&, const Slice&)>&
                               handle_result) const {
+  // Iterators on the stack (BlockIter is final): no heap allocation besides
+  // a block read on a cache miss.
   const Rep* rep = rep_.get();
-  std::unique_ptr<Iterator> index_iter =
-      rep->index_block->NewIterator(rep->options.comparator);
-  index_iter->Seek(k);
+  BlockIter index_iter(*rep->index_block, rep->options.comparator);
+  index_iter.Seek(k);
   bool first_block = true;
-  for (; index_iter->Valid(); index_iter->Next(), first_block = false) {
-    Slice handle_value = index_iter->value();
+  for (; index_iter.Valid(); index_iter.Next(), first_block = false) {
+    Slice handle_value = index_iter.value();
     BlockHandle handle;
     Status s = handle.DecodeFrom(&handle_value);
     if (!s.ok()) return s;
@@ -213,19 +234,28 @@ Status Table::InternalGet(const ReadOptions& options, const Slice& k,
         !rep->filter->KeyMayMatch(handle.offset(), k)) {
       return Status::OK();
     }
-    std::unique_ptr<Iterator> block_iter =
-        rep->BlockReader(options, index_iter->value());
-    block_iter->Seek(k);
-    if (block_iter->Valid()) {
-      handle_result(block_iter->key(), block_iter->value());
-      return Status::OK();
-    }
-    s = block_iter->status();
+    const Block* block = nullptr;
+    Cache::Handle* cache_handle = nullptr;
+    std::unique_ptr<Block> owned;
+    s = rep->GetBlock(options, handle, &block, &cache_handle, &owned);
     if (!s.ok()) return s;
+    bool done = false;
+    {
+      BlockIter block_iter(*block, rep->options.comparator);
+      block_iter.Seek(k);
+      if (block_iter.Valid()) {
+        handle_result(block_iter.key(), block_iter.value());
+        done = true;
+      } else {
+        s = block_iter.status();
+      }
+    }
+    if (cache_handle != nullptr) rep->options.block_cache->Release(cache_handle);
+    if (done || !s.ok()) return s;
     // Every key of this block is < k (k fell between its last key and the
     // index separator): the first key >= k starts the next block.
   }
-  return index_iter->status();
+  return index_iter.status();
 }
 
 uint64_t Table::ApproximateOffsetOf(const Slice& key) const {
