@@ -14,7 +14,9 @@
 #include <atomic>
 #include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -30,23 +32,44 @@ Cache::~Cache() = default;
 namespace {
 
 struct LRUEntry : public Cache::Handle {
-  std::string key;
+  // The key's bytes follow the entry in the same allocation (NewEntry).
+  Slice key() const {
+    return Slice(reinterpret_cast<const char*>(this + 1), key_size);
+  }
+
+  size_t key_size = 0;
   void* value = nullptr;
   Cache::Deleter deleter = nullptr;
   size_t charge = 0;
   uint32_t hash = 0;
   uint32_t refs = 0;      // Client handles, plus one while in_cache.
   bool in_cache = false;  // In the shard's table and on one of its lists.
+  // On the shard's lists: neighbours. Once dead (refs 0, unlinked), `next`
+  // chains the entries a shard operation hands to DestroyEntries.
   LRUEntry* next = nullptr;
   LRUEntry* prev = nullptr;
   LRUEntry* next_in_bucket = nullptr;
 };
 
-void DestroyEntries(const std::vector<LRUEntry*>& dead) {
-  for (LRUEntry* e : dead) {
+// One allocation for the entry and its key.
+LRUEntry* NewEntry(const Slice& key) {
+  void* mem = ::operator new(sizeof(LRUEntry) + key.size());
+  auto* e = new (mem) LRUEntry();
+  if (!key.empty()) std::memcpy(e + 1, key.data(), key.size());
+  e->key_size = key.size();
+  return e;
+}
+
+// Runs the deleters of a chain of dead entries (linked through `next`) and
+// frees them.
+void DestroyEntries(LRUEntry* dead) {
+  while (dead != nullptr) {
+    LRUEntry* e = dead;
+    dead = e->next;
     assert(e->refs == 0 && !e->in_cache);
-    if (e->deleter != nullptr) e->deleter(Slice(e->key), e->value);
-    delete e;
+    if (e->deleter != nullptr) e->deleter(e->key(), e->value);
+    e->~LRUEntry();
+    ::operator delete(e);
   }
 }
 
@@ -62,7 +85,7 @@ class EntryTable {
 
   // Inserts e; returns the entry of the same key it replaced, or nullptr.
   LRUEntry* Insert(LRUEntry* e) {
-    LRUEntry** slot = FindSlot(Slice(e->key), e->hash);
+    LRUEntry** slot = FindSlot(e->key(), e->hash);
     LRUEntry* old = *slot;
     e->next_in_bucket = old == nullptr ? nullptr : old->next_in_bucket;
     *slot = e;
@@ -86,7 +109,7 @@ class EntryTable {
     LRUEntry** slot =
         const_cast<LRUEntry**>(&buckets_[hash & (buckets_.size() - 1)]);
     while (*slot != nullptr &&
-           ((*slot)->hash != hash || Slice((*slot)->key) != key)) {
+           ((*slot)->hash != hash || (*slot)->key() != key)) {
       slot = &(*slot)->next_in_bucket;
     }
     return slot;
@@ -122,13 +145,14 @@ class LRUShard {
 
   ~LRUShard() {
     assert(in_use_.next == &in_use_);  // No handle may be held.
-    std::vector<LRUEntry*> dead;
+    LRUEntry* dead = nullptr;
     for (LRUEntry* e = lru_.next; e != &lru_;) {
       LRUEntry* next = e->next;
       assert(e->in_cache && e->refs == 1);
       e->in_cache = false;
       e->refs = 0;
-      dead.push_back(e);
+      e->next = dead;
+      dead = e;
       e = next;
     }
     DestroyEntries(dead);
@@ -138,15 +162,13 @@ class LRUShard {
 
   Cache::Handle* Insert(const Slice& key, uint32_t hash, void* value,
                         size_t charge, Cache::Deleter deleter) {
-    auto e = std::make_unique<LRUEntry>();
-    e->key = key.ToString();
-    e->value = value;
-    e->deleter = deleter;
-    e->charge = charge;
-    e->hash = hash;
-    e->refs = 1;  // The returned handle.
-    LRUEntry* raw = e.release();
-    std::vector<LRUEntry*> dead;
+    LRUEntry* raw = NewEntry(key);
+    raw->value = value;
+    raw->deleter = deleter;
+    raw->charge = charge;
+    raw->hash = hash;
+    raw->refs = 1;  // The returned handle.
+    LRUEntry* dead = nullptr;
     {
       MutexLock l(&mu_);
       if (capacity_ > 0) {
@@ -161,7 +183,7 @@ class LRUShard {
       // returned handle.
       while (usage_ > capacity_ && lru_.next != &lru_) {
         LRUEntry* victim = lru_.next;
-        LRUEntry* removed = table_.Remove(Slice(victim->key), victim->hash);
+        LRUEntry* removed = table_.Remove(victim->key(), victim->hash);
         assert(removed == victim);
         (void)removed;
         Detach(victim, &dead);
@@ -179,7 +201,7 @@ class LRUShard {
   }
 
   void Release(Cache::Handle* handle) {
-    std::vector<LRUEntry*> dead;
+    LRUEntry* dead = nullptr;
     {
       MutexLock l(&mu_);
       Unref(static_cast<LRUEntry*>(handle), &dead);
@@ -188,7 +210,7 @@ class LRUShard {
   }
 
   void Erase(const Slice& key, uint32_t hash) {
-    std::vector<LRUEntry*> dead;
+    LRUEntry* dead = nullptr;
     {
       MutexLock l(&mu_);
       LRUEntry* e = table_.Remove(key, hash);
@@ -198,12 +220,12 @@ class LRUShard {
   }
 
   void Prune() {
-    std::vector<LRUEntry*> dead;
+    LRUEntry* dead = nullptr;
     {
       MutexLock l(&mu_);
       while (lru_.next != &lru_) {
         LRUEntry* e = lru_.next;
-        LRUEntry* removed = table_.Remove(Slice(e->key), e->hash);
+        LRUEntry* removed = table_.Remove(e->key(), e->hash);
         assert(removed == e);
         (void)removed;
         Detach(e, &dead);
@@ -241,13 +263,14 @@ class LRUShard {
   }
 
   // Drops one reference; an entry reaching zero goes to *dead.
-  void Unref(LRUEntry* e, std::vector<LRUEntry*>* dead)
+  void Unref(LRUEntry* e, LRUEntry** dead)
       EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     assert(e->refs > 0);
     e->refs--;
     if (e->refs == 0) {
       assert(!e->in_cache);
-      dead->push_back(e);
+      e->next = *dead;  // unlinked: `next` is free
+      *dead = e;
     } else if (e->in_cache && e->refs == 1) {
       Unlink(e);
       Append(&lru_, e);
@@ -255,7 +278,7 @@ class LRUShard {
   }
 
   // Takes e (already removed from table_) out of the cache.
-  void Detach(LRUEntry* e, std::vector<LRUEntry*>* dead)
+  void Detach(LRUEntry* e, LRUEntry** dead)
       EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     assert(e->in_cache);
     Unlink(e);
