@@ -243,6 +243,35 @@ TEST_F(LdbtoolTest, DumpFiltersByBucketAndArea) {
   }
 }
 
+TEST_F(LdbtoolTest, DumpAllMarksReclaimedKeys) {
+  BuildDb();
+  const uint32_t bucket = keys_.front().bucket;
+  {
+    OpenDb odb(dir_);
+    ASSERT_TRUE(odb.status().ok());
+    std::string seq;
+    ASSERT_TRUE(odb.db()->GetProperty("ldb.sequence", &seq));
+    cmp::GcEntry e;
+    e.kind = cmp::GcKind::kBucket;
+    e.bucket = bucket;
+    e.sequence = std::stoull(seq);
+    e.file_number = 1000;
+    ASSERT_TRUE(odb.registry()->Add(e).ok());
+  }
+  const int in_bucket = LivePerBucket()[bucket];
+  const Result live = Run("dump --bucket " + std::to_string(bucket) + " " + Db());
+  ASSERT_EQ(live.code, 0) << live.err;
+  EXPECT_EQ(live.out, "");
+  const Result all = Run("dump --all --bucket " + std::to_string(bucket) + " " + Db());
+  ASSERT_EQ(all.code, 0) << all.err;
+  int reclaimed = 0;
+  for (const std::string& line : Lines(all.out)) {
+    if (line.find("[reclaimed]") != std::string::npos) ++reclaimed;
+  }
+  EXPECT_EQ(reclaimed, in_bucket) << all.out;
+  EXPECT_EQ(Lines(Run("dump " + Db()).out).size(), static_cast<size_t>(kLiveKeys - in_bucket));
+}
+
 TEST_F(LdbtoolTest, StatsReportsKeysPerBucket) {
   BuildDb();
   const Result r = Run("stats --json --top 0 " + Db());

@@ -103,27 +103,32 @@ int RunStats(const StatsArgs& args) {
     std::fprintf(stderr, "ldbtool stats: %s\n", s.message().c_str());
     return kExitError;
   }
-  // Per file: the bucket range. A background compaction (started by the open) may
-  // delete a listed file meanwhile: list again then.
+  // Per file: the bucket range. A background compaction (resumed by the open) may
+  // delete a listed file meanwhile: list again then; after kAttempts, files that
+  // vanished are left out of the spread (and counted).
+  constexpr int kAttempts = 20;
   const ldb::InternalKeyComparator icmp(&tdb->comparator());
   std::vector<TableFile> tables;
   std::vector<FileInfo> files;
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  uint64_t vanished = 0;
+  for (int attempt = 0; attempt < kAttempts && s.ok(); ++attempt) {
     s = tdb->ListTables(&tables);
     files.clear();
-    bool vanished = false;
+    vanished = 0;
     for (const TableFile& t : tables) {
       if (!s.ok()) break;
       FileInfo info;
       info.file = t;
       s = ReadFileRange(*tdb, icmp, &info);
       if (!s.ok() && !tdb->env()->FileExists(ldb::TableFileName(tdb->dir(), t.number))) {
-        vanished = true;
-        break;
+        s = Status::OK();
+        ++vanished;
+        continue;
       }
       files.push_back(info);
     }
-    if (!vanished) break;
+    if (vanished == 0) break;
+    tdb->env()->SleepForMicroseconds(50000);
   }
   // Per bucket and per area: one scan of the live keys.
   std::map<uint32_t, Usage> buckets;
@@ -164,9 +169,12 @@ int RunStats(const StatsArgs& args) {
   for (int l = 0; l < 64; ++l) {
     uint64_t n = 0;
     if (!tdb->NumProperty("ldb.num-files-at-level" + std::to_string(l), &n).ok()) break;
-    Level lv{l, n, 0};
+    Level lv{l, 0, 0};  // counted from the same listing as the bytes
     for (const TableFile& t : tables) {
-      if (t.level == l) lv.bytes += t.bytes;
+      if (t.level == l) {
+        lv.files += 1;
+        lv.bytes += t.bytes;
+      }
     }
     levels.push_back(lv);
   }
@@ -224,7 +232,8 @@ int RunStats(const StatsArgs& args) {
     j += NumObject({{"min", span_min},
                     {"median", span_median},
                     {"max", span_max},
-                    {"multi_bucket_files", multi}});
+                    {"multi_bucket_files", multi},
+                    {"files_vanished", vanished}});
     j += ",\"totals\":";
     j += NumObject({{"buckets", buckets.size()},
                     {"keys", total.keys},
@@ -263,6 +272,11 @@ int RunStats(const StatsArgs& args) {
               static_cast<unsigned long long>(span_median),
               static_cast<unsigned long long>(span_max),
               static_cast<unsigned long long>(multi), files.size());
+  if (vanished != 0) {
+    std::printf("(%llu files were replaced by a compaction while being read: left out of "
+                "the spread)\n",
+                static_cast<unsigned long long>(vanished));
+  }
   std::printf("live keys: %llu in %zu buckets, %llu bytes (stored key + value)\n",
               static_cast<unsigned long long>(total.keys), buckets.size(),
               static_cast<unsigned long long>(total.bytes));
