@@ -37,7 +37,6 @@ Status WriteOneTable(const std::string& dbname, Env* env,
   TableBuilder builder(options, file.get());
   meta->smallest.DecodeFrom(iter->key());
   std::string first_user_key = ExtractUserKey(iter->key()).ToString();
-  std::string last_user_key;
   bool first = true;
   for (; iter->Valid(); iter->Next()) {
     const Slice key = iter->key();
@@ -46,18 +45,18 @@ Status WriteOneTable(const std::string& dbname, Env* env,
       break;
     }
     const Slice user_key = ExtractUserKey(key);
-    if (!first && cut && user_key != Slice(last_user_key) &&
+    // (The builder's last key is the previous entry's.)
+    if (!first && cut && user_key != ExtractUserKey(builder.LastKey()) &&
         cut(first_user_key, user_key)) {
       break;
     }
     first = false;
-    last_user_key.assign(user_key.data(), user_key.size());
     const SequenceNumber seq = DecodeFixed64(key.data() + key.size() - 8) >> 8;
     if (seq > meta->max_sequence) meta->max_sequence = seq;
-    meta->largest.DecodeFrom(key);
     builder.Add(key, iter->value());
   }
   if (s.ok()) s = iter->status();
+  if (!first) meta->largest.DecodeFrom(builder.LastKey());
 
   if (s.ok()) {
     s = builder.Finish();

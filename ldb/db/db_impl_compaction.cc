@@ -176,9 +176,9 @@ struct DBImpl::SubcompactionState {
   // The output being written, if any.
   std::unique_ptr<WritableFile> outfile;
   std::unique_ptr<TableBuilder> builder;
-  // User keys of the first and the last entry of the current output.
+  // User key of the first entry of the current output (its last entry is
+  // builder->LastKey()).
   std::string output_first_user_key;
-  std::string output_last_user_key;
   uint64_t total_bytes = 0;
 
   // ShouldDropEntry's state: the user key being scanned and the sequence of
@@ -787,8 +787,10 @@ bool DBImpl::ShouldCutOutputBefore(SubcompactionState* sub, const Slice& key) {
   // Never split one user key's entries across two files of a level: the
   // level invariants (and reads) rely on a user key living in one file.
   const Slice user_key = key.size() >= 8 ? ExtractUserKey(key) : key;
-  if (user_comparator()->Compare(user_key, Slice(sub->output_last_user_key)) ==
-      0) {
+  const Slice last_key = sub->builder->LastKey();
+  const Slice last_user_key =
+      last_key.size() >= 8 ? ExtractUserKey(last_key) : last_key;
+  if (user_comparator()->Compare(user_key, last_user_key) == 0) {
     return false;
   }
   const Compaction* c = sub->compact->compaction;
@@ -833,6 +835,7 @@ Status DBImpl::FinishCompactionOutputFile(SubcompactionState* sub,
   assert(output_number != 0);
 
   const uint64_t current_entries = sub->builder->NumEntries();
+  if (current_entries > 0) out->largest.DecodeFrom(sub->builder->LastKey());
   Status s = input->status();
   if (s.ok()) {
     s = sub->builder->Finish();
@@ -1087,8 +1090,8 @@ void DBImpl::RunSubcompaction(SubcompactionState* sub) {
         out->smallest.DecodeFrom(key);
         sub->output_first_user_key.assign(user_key.data(), user_key.size());
       }
-      out->largest.DecodeFrom(key);
-      sub->output_last_user_key.assign(user_key.data(), user_key.size());
+      // (out->largest is set from the builder's last key when the file is
+      // finished.)
       if (key.size() >= 8) {
         const SequenceNumber seq =
             DecodeFixed64(key.data() + key.size() - 8) >> 8;

@@ -205,4 +205,8 @@ uint64_t TableBuilder::NumEntries() const { return rep_->num_entries; }
 
 uint64_t TableBuilder::FileSize() const { return rep_->offset; }
 
+Slice TableBuilder::LastKey() const {
+  return rep_->num_entries == 0 ? Slice() : Slice(rep_->last_key);
+}
+
 }  // namespace ldb

@@ -41,6 +41,9 @@ class TableBuilder {
   uint64_t NumEntries() const;
   // Bytes written so far (the file size after Finish()).
   uint64_t FileSize() const;
+  // The key of the last Add() (empty before the first). Valid until the
+  // next Add(), Finish() or Abandon().
+  Slice LastKey() const;
 
  private:
   struct Rep;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <string>
@@ -394,6 +395,21 @@ TEST(TableTest, BlockCacheServesRepeatedReads) {
       Table::Open(options, &other_source, other.size(), &other_table).ok());
   CheckTableAgainstModel(*other_table, other_model, ReadOptions(), false, &rnd);
   CheckTableAgainstModel(*table, model, ReadOptions(), false, &rnd);
+}
+
+TEST(TableTest, BuilderLastKeyIsTheLastAddedKey) {
+  Options options;
+  options.block_size = 256;  // many data blocks (index separators)
+  StringSink sink;
+  TableBuilder builder(options, &sink);
+  EXPECT_TRUE(builder.LastKey().empty());
+  for (int i = 0; i < 500; ++i) {
+    char key[32];
+    std::snprintf(key, sizeof(key), "key%06d-with-a-long-tail", i);
+    builder.Add(key, std::string(40, 'v'));
+    ASSERT_EQ(std::string(key), builder.LastKey().ToString());
+  }
+  ASSERT_TRUE(builder.Finish().ok());
 }
 
 TEST(TableTest, ApproximateOffsets) {
