@@ -7,6 +7,11 @@
 
 namespace tessera {
 
+namespace {
+// The least a buffer grows by while a large frame arrives.
+constexpr size_t kGrowStepBytes = 64u << 10;
+}  // namespace
+
 bool AppendFrame(const google::protobuf::MessageLite& msg, size_t max_frame_bytes,
                  std::string* out) {
   const size_t size = msg.ByteSizeLong();
@@ -30,7 +35,14 @@ char* FrameReader::WritableData(size_t min_bytes) {
       std::vector<char>().swap(buf_);
     }
   }
-  size_t need = std::max(min_bytes, want_ > end_ - start_ ? want_ - (end_ - start_) : 0);
+  // Room for the rest of the frame being read, but grown with the bytes that have
+  // arrived (about doubling), not with the length the header claims: a peer must send
+  // the bytes it makes us hold (a 4-byte header must not cost max_frame_bytes).
+  const size_t avail = end_ - start_;
+  size_t need = min_bytes;
+  if (want_ > avail) {
+    need = std::max(need, std::min(want_ - avail, std::max<size_t>(avail, kGrowStepBytes)));
+  }
   if (buf_.size() - end_ < need) {
     if (start_ > 0) {
       std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
