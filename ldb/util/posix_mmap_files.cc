@@ -135,6 +135,12 @@ class PosixMmapLogFile final : public WritableFile {
     map_size_ = chunk;
     map_pos_ = 0;
     file_offset_ += chunk;
+#ifdef MADV_POPULATE_WRITE
+    // Fault the chunk's pages in writable with one call rather than one
+    // page fault per 4 KiB as appends reach them. Only a hint: kernels
+    // without it (EINVAL) fault on demand as before.
+    ::madvise(base, chunk, MADV_POPULATE_WRITE);
+#endif
     return Status::OK();
   }
 
