@@ -37,13 +37,25 @@ Status BucketTable::FromProto(proto::Table table, std::shared_ptr<const BucketTa
       }
     }
   }
-  std::vector<uint32_t> stamp(n, UINT32_MAX);
-  for (uint32_t b = 0; b < table.bucket_count(); ++b) {
-    for (uint32_t c = 0; c < table.copy_count(); ++c) {
-      uint32_t idx = table.owners(static_cast<int>(b * table.copy_count() + c));
-      if (idx >= n) return bad("bucket " + std::to_string(b) + " names server " + std::to_string(idx));
-      if (stamp[idx] == b) return bad("bucket " + std::to_string(b) + " has two copies on one server");
-      stamp[idx] = b;
+  if (table.destination_owners_size() != 0 &&
+      static_cast<uint64_t>(table.destination_owners_size()) != want) {
+    return bad("destination_owners has " + std::to_string(table.destination_owners_size()) +
+               " entries, want " + std::to_string(want));
+  }
+  for (const auto* owners : {&table.owners(), &table.destination_owners()}) {
+    if (owners->empty()) continue;
+    std::vector<uint32_t> stamp(n, UINT32_MAX);
+    for (uint32_t b = 0; b < table.bucket_count(); ++b) {
+      for (uint32_t c = 0; c < table.copy_count(); ++c) {
+        uint32_t idx = owners->Get(static_cast<int>(b * table.copy_count() + c));
+        if (idx >= n) {
+          return bad("bucket " + std::to_string(b) + " names server " + std::to_string(idx));
+        }
+        if (stamp[idx] == b) {
+          return bad("bucket " + std::to_string(b) + " has two copies on one server");
+        }
+        stamp[idx] = b;
+      }
     }
   }
   *out = std::shared_ptr<const BucketTable>(new BucketTable(std::move(table)));
@@ -64,6 +76,22 @@ uint32_t BucketTable::MasterCount(int server_index) const {
 uint32_t BucketTable::CopyCount(int server_index) const {
   uint32_t n = 0;
   for (uint32_t owner : table_.owners()) n += owner == static_cast<uint32_t>(server_index) ? 1 : 0;
+  return n;
+}
+
+bool BucketTable::BucketMoving(uint32_t b) const {
+  if (!migrating()) return false;
+  std::span<const uint32_t> now = Copies(b);
+  std::span<const uint32_t> dest = DestinationCopies(b);
+  for (uint32_t c = 0; c < copy_count(); ++c) {
+    if (now[c] != dest[c]) return true;
+  }
+  return false;
+}
+
+uint32_t BucketTable::MovingBucketCount() const {
+  uint32_t n = 0;
+  for (uint32_t b = 0; b < bucket_count(); ++b) n += BucketMoving(b) ? 1 : 0;
   return n;
 }
 

@@ -21,9 +21,10 @@ namespace tessera {
 
 class BucketTable {
  public:
-  // Validates `table`: bucket_count 1..2^24-1, copy_count >= 1, owners has
-  // bucket_count*copy_count entries each < servers_size, no bucket lists one server
-  // twice, server addresses unique. InvalidArgument otherwise.
+  // Validates `table`: bucket_count 1..2^24-1, copy_count >= 1, owners (and
+  // destination_owners, when present) have bucket_count*copy_count entries each <
+  // servers_size, no bucket lists one server twice, server addresses unique.
+  // InvalidArgument otherwise.
   static Status FromProto(proto::Table table, std::shared_ptr<const BucketTable>* out);
 
   uint64_t version() const { return table_.version(); }
@@ -48,6 +49,21 @@ class BucketTable {
   // Buckets mastered / held (any copy) by a server.
   uint32_t MasterCount(int server_index) const;
   uint32_t CopyCount(int server_index) const;
+
+  // Migration (see migration/README.md). While migrating, every bucket has
+  // destination copies; it is done when they equal its current copies.
+  bool migrating() const { return table_.destination_owners_size() > 0; }
+  uint64_t migration_id() const { return table_.migration_id(); }
+  bool migration_paused() const { return table_.migration_paused(); }
+  // REQUIRES: migrating() and b < bucket_count().
+  std::span<const uint32_t> DestinationCopies(uint32_t b) const {
+    return {table_.destination_owners().data() + static_cast<size_t>(b) * copy_count(),
+            copy_count()};
+  }
+  // True while bucket b's copies still differ from its destination copies.
+  bool BucketMoving(uint32_t b) const;
+  // Buckets still moving (0 when not migrating).
+  uint32_t MovingBucketCount() const;
 
   // Quota of an area in bytes, 0 = unlimited.
   uint64_t AreaQuotaBytes(uint32_t area) const;

@@ -61,5 +61,26 @@ TEST(BucketTableTest, RejectsMalformedTables) {
   EXPECT_EQ(table, nullptr);
 }
 
+TEST(BucketTableTest, MigrationView) {
+  proto::Table t = MakeTable(8, 1, 3);
+  std::shared_ptr<const BucketTable> table;
+  ASSERT_TRUE(BucketTable::FromProto(t, &table).ok());
+  EXPECT_FALSE(table->migrating());
+  EXPECT_FALSE(table->BucketMoving(0));
+  for (int b = 0; b < 8; ++b) t.add_destination_owners(b == 2 ? 0 : t.owners(b));
+  t.set_migration_id(4);
+  ASSERT_TRUE(BucketTable::FromProto(t, &table).ok());
+  EXPECT_TRUE(table->migrating());
+  EXPECT_EQ(table->migration_id(), 4u);
+  EXPECT_TRUE(table->BucketMoving(2));
+  EXPECT_FALSE(table->BucketMoving(3));
+  EXPECT_EQ(table->DestinationCopies(2)[0], 0u);
+  EXPECT_EQ(table->MovingBucketCount(), 1u);
+  t.set_destination_owners(5, 7);  // no server 7
+  EXPECT_TRUE(BucketTable::FromProto(t, &table).Is(Code::kInvalidArgument));
+  t.mutable_destination_owners()->RemoveLast();
+  EXPECT_TRUE(BucketTable::FromProto(t, &table).Is(Code::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace tessera
