@@ -200,8 +200,10 @@ class DBImpl : public DB {
   WriteBatch* BuildBatchGroup(Writer** last_writer)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // How full level 0 is, in the unit of the level-0 triggers: files, or
-  // write buffers' worth of bytes with cut_flush_at_stop_before.
-  double Level0Load() const EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // write buffers' worth of bytes with cut_flush_at_stop_before. With
+  // waiting_only, without the files a running compaction already took.
+  double Level0Load(bool waiting_only = false) const
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   // ---- db_impl_compaction.cc
   void RecordBackgroundError(const Status& s) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -346,6 +348,11 @@ class DBImpl : public DB {
   std::set<uint64_t> pending_outputs_ GUARDED_BY(mutex_);
 
   bool background_compaction_scheduled_ GUARDED_BY(mutex_) = false;
+  // Level-0 files (and their bytes) that the running compaction takes: they
+  // leave level 0 when it finishes, so they do not count toward the write
+  // slowdown (see MakeRoomForWrite).
+  int level0_files_compacting_ GUARDED_BY(mutex_) = 0;
+  uint64_t level0_bytes_compacting_ GUARDED_BY(mutex_) = 0;
   ManualCompaction* manual_compaction_ GUARDED_BY(mutex_) = nullptr;
 
   std::unique_ptr<VersionSet> versions_ GUARDED_BY(mutex_);

@@ -297,7 +297,19 @@ void DBImpl::BackgroundCompaction() {
         versions_->LevelSummary().c_str());
   } else {
     CompactionState compact(c.get());
+    if (c->level() == 0) {
+      level0_files_compacting_ = c->num_input_files(0);
+      level0_bytes_compacting_ = 0;
+      for (const FileMetaData* f : c->inputs(0)) {
+        level0_bytes_compacting_ += f->file_size;
+      }
+      // Writers stopped at the level-0 trigger count only the files no
+      // compaction took (see MakeRoomForWrite): these no longer count.
+      background_work_finished_signal_.SignalAll();
+    }
     status = DoCompactionWork(&compact);
+    level0_files_compacting_ = 0;
+    level0_bytes_compacting_ = 0;
     if (!status.ok()) RecordBackgroundError(status);
     CleanupCompaction(&compact);
     c->ReleaseInputs();

@@ -410,12 +410,16 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
   return result;
 }
 
-double DBImpl::Level0Load() const {
+double DBImpl::Level0Load(bool waiting_only) const {
   if (options_.cut_flush_at_stop_before) {
-    return static_cast<double>(versions_->NumLevelBytes(0)) /
+    uint64_t bytes = static_cast<uint64_t>(versions_->NumLevelBytes(0));
+    if (waiting_only) bytes -= std::min(bytes, level0_bytes_compacting_);
+    return static_cast<double>(bytes) /
            static_cast<double>(options_.write_buffer_size);
   }
-  return versions_->NumLevelFiles(0);
+  int files = versions_->NumLevelFiles(0);
+  if (waiting_only) files -= std::min(files, level0_files_compacting_);
+  return files;
 }
 
 Status DBImpl::MakeRoomForWrite(bool force) {
@@ -428,11 +432,17 @@ Status DBImpl::MakeRoomForWrite(bool force) {
       s = bg_error_;
       break;
     }
-    if (allow_delay &&
-        Level0Load() >= options_.level0_slowdown_writes_trigger) {
+    // Both level-0 triggers count the backlog no compaction has started on:
+    // files a running compaction already took leave level 0 when it
+    // finishes, and holding writes back meanwhile would not make it finish
+    // much sooner, only idle the writer. (So level 0 holds at most about
+    // twice the stop trigger: the files being compacted, and a stop
+    // trigger's worth waiting.)
+    if (allow_delay && Level0Load(/*waiting_only=*/true) >=
+                           options_.level0_slowdown_writes_trigger) {
       // Close to the stop trigger: rather than stop writes for seconds
       // later, slow each write down by 1 ms now (once per write) and give
-      // the compaction thread the CPU.
+      // the compaction threads the CPU.
       const uint64_t start = env_->NowMicros();
       mutex_.Unlock();
       env_->SleepForMicroseconds(1000);
@@ -451,7 +461,8 @@ Status DBImpl::MakeRoomForWrite(bool force) {
       const uint64_t start = env_->NowMicros();
       background_work_finished_signal_.Wait();
       stall_stats_.memtable_micros += env_->NowMicros() - start;
-    } else if (Level0Load() >= options_.level0_stop_writes_trigger) {
+    } else if (Level0Load(/*waiting_only=*/true) >=
+               options_.level0_stop_writes_trigger) {
       Log(options_.info_log, "Too many L0 files; waiting...");
       const uint64_t start = env_->NowMicros();
       background_work_finished_signal_.Wait();
