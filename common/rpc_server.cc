@@ -2,6 +2,7 @@
 
 #include <glog/logging.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -47,20 +48,32 @@ const std::string& ServerCall::peer() const { return conn_->peer(); }
 
 struct RpcServer::Impl {
   Impl(RpcServerOptions o, RpcService* s)
-      : options(std::move(o)), service(s), acceptor(asio::make_strand(io)) {}
+      : options(std::move(o)),
+        service(s),
+        acceptor(asio::make_strand(io)),
+        accept_retry(acceptor.get_executor()) {}
 
   void Accept() {
     acceptor.async_accept(asio::make_strand(io), [this](const boost::system::error_code& ec,
                                                         tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-        LOG(WARNING) << "rpc: accept failed: " << ec.message();
-      } else {
-        OnAccepted(std::move(socket));
+        // E.g. EMFILE: the pending connection stays in the backlog, so accepting again
+        // at once fails again at once (a busy loop flooding the log). Pause first.
+        LOG_EVERY_N(WARNING, 100) << "rpc: accept failed: " << ec.message()
+                                  << "; retrying in " << kAcceptRetryMs << " ms";
+        accept_retry.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
+        accept_retry.async_wait([this](const boost::system::error_code& ec) {
+          if (!ec && acceptor.is_open()) Accept();
+        });
+        return;
       }
+      OnAccepted(std::move(socket));
       Accept();
     });
   }
+
+  static constexpr uint32_t kAcceptRetryMs = 50;
 
   void OnAccepted(tcp::socket socket) {
     std::lock_guard<std::mutex> l(mu);
@@ -85,6 +98,7 @@ struct RpcServer::Impl {
   RpcService* const service;
   asio::io_context io;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_retry;  // on the acceptor's strand
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool running = false;
@@ -145,6 +159,7 @@ void RpcServer::Stop() {
   asio::post(impl_->acceptor.get_executor(), [this] {
     boost::system::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->accept_retry.cancel();
   });
   std::vector<std::shared_ptr<ServerConnection>> live;
   {

@@ -1,6 +1,12 @@
 // RpcServer + RpcChannel: round trips, pipelining, bad input, timeouts, reconnects.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -252,6 +258,55 @@ TEST_F(RpcTest, ConnectionLimit) {
   tcp::socket third = RawConnect();
   EXPECT_TRUE(ClosedByServer(third));
   ASSERT_TRUE(Get(Channel(), "still", &resp).ok());
+}
+
+// Regression: when accept failed (EMFILE: no file descriptor left) the server retried
+// at once, forever: the pending connection stays in the backlog, so every retry failed
+// at once too, a busy loop burning a core and flooding the log until a descriptor was
+// freed. Now it pauses between tries, and accepts the connection once it can.
+TEST_F(RpcTest, AcceptFailureDoesNotSpinAndRecovers) {
+  StartServer();
+  tcp::socket client(raw_io_);
+  client.open(tcp::v4());  // before the descriptors run out
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = std::min<rlim_t>(old.rlim_cur, 512);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> hogs;
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) hogs.push_back(fd);
+  auto release = [&] {
+    for (int fd : hogs) ::close(fd);
+    hogs.clear();
+    setrlimit(RLIMIT_NOFILE, &old);
+  };
+  boost::system::error_code ec;
+  client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+  if (ec) release();
+  ASSERT_FALSE(ec) << ec.message();  // the kernel completes the handshake
+
+  auto cpu_ms = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000.0 +
+           (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000.0;
+  };
+  const double cpu_before = cpu_ms();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // measuring, not waiting
+  const double cpu_used = cpu_ms() - cpu_before;
+  const size_t count_while_starved = server_->connection_count();
+  release();
+  EXPECT_LT(cpu_used, 100.0) << "the accept loop spins while descriptors are exhausted";
+  EXPECT_EQ(count_while_starved, 0u);
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server_->connection_count() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(server_->connection_count(), 1u);
+  proto::Response resp;
+  ASSERT_TRUE(Get(Channel(), "later", &resp).ok());
+  EXPECT_EQ(resp.get().value(), "later");
 }
 
 TEST_F(RpcTest, ServerDownIsUnavailableAndTheChannelReconnects) {
