@@ -153,6 +153,11 @@ class RpcChannel::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void StartWrite() {
+    // A StartWrite posted by Call before a failure can run after the reconnect, while
+    // the new connection's write is in flight: that write owns writing_ (swapping it
+    // now would hand its buffer to out_, where new frames overwrite the bytes being
+    // sent) and will pick up out_ when it completes.
+    if (write_in_flight_) return;
     const uint64_t gen = generation_;
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -163,9 +168,11 @@ class RpcChannel::Impl : public std::enable_shared_from_this<Impl> {
       writing_.swap(out_);
       out_.clear();
     }
+    write_in_flight_ = true;
     asio::async_write(socket_, asio::buffer(writing_),
                       [self = shared_from_this(), gen](const boost::system::error_code& ec, size_t) {
                         if (gen != self->generation_) return;
+                        self->write_in_flight_ = false;
                         if (ec) {
                           self->Fail(Status::Unavailable("connection to " + self->address_text_ +
                                                          " lost: " + ec.message()));
@@ -256,6 +263,7 @@ class RpcChannel::Impl : public std::enable_shared_from_this<Impl> {
     resolver_.cancel();
     reader_.Reset();
     writing_.clear();
+    write_in_flight_ = false;  // the old write's handler sees a stale generation
     std::unordered_map<uint64_t, Pending> failed;
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -280,6 +288,7 @@ class RpcChannel::Impl : public std::enable_shared_from_this<Impl> {
   asio::steady_timer connect_timer_;
   FrameReader reader_;
   std::string writing_;
+  bool write_in_flight_ = false;  // an async_write of writing_ is pending
   uint64_t generation_ = 0;  // bumped by every failure; stale handlers compare it
 
   std::mutex mu_;
