@@ -1,183 +1,11 @@
 // The config server through its RPCs: a real RpcServer + RpcChannel on 127.0.0.1
-// (port 0), a fake clock, a temp data_dir.
-#include "configserver/config_server.h"
-
-#include <gtest/gtest.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <chrono>
-#include <map>
-#include <thread>
-
-#include "common/bucket_table.h"
-#include "common/io_thread.h"
-#include "common/rpc_channel.h"
-#include "configserver/table_builder.h"
+// (port 0), a fake clock, a temp data_dir (fixture in config_server_test_fixture.h).
+#include "configserver/config_server_test_fixture.h"
 
 namespace tessera::cs {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr uint32_t kBuckets = 64;
-constexpr uint64_t kDownMs = 400;
-const std::string kA = "127.0.0.1:7101";
-const std::string kB = "127.0.0.1:7102";
-const std::string kC = "127.0.0.1:7103";
-const std::string kD = "127.0.0.1:7104";
-const std::string kToken = "s3cret";
-
-Assignment ToAssignment(const proto::Table& t) {
-  Assignment a;
-  a.bucket_count = t.bucket_count();
-  a.copy_count = t.copy_count();
-  a.servers.resize(a.bucket_count);
-  for (uint32_t b = 0; b < a.bucket_count; ++b) {
-    for (uint32_t c = 0; c < a.copy_count; ++c) {
-      a.servers[b].push_back(t.servers(t.owners(b * a.copy_count + c)).address());
-    }
-  }
-  return a;
-}
-
-std::map<std::string, uint32_t> CopiesPerServer(const proto::Table& t) {
-  std::map<std::string, uint32_t> out;
-  for (uint32_t o : t.owners()) ++out[t.servers(o).address()];
-  return out;
-}
-
-proto::ServerState StateOf(const proto::Table& t, const std::string& address) {
-  for (const auto& s : t.servers()) {
-    if (s.address() == address) return s.state();
-  }
-  return proto::SERVER_STATE_UNKNOWN;
-}
-
-class ConfigServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cs_server_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-    config_.set_cluster_name("test-cluster");
-    config_.set_bucket_count(kBuckets);
-    config_.set_copy_count(1);
-    for (const auto& a : {kA, kB, kC}) config_.add_data_servers(a);
-    config_.set_min_data_server_count(2);
-    config_.set_heartbeat_interval_ms(100);
-    config_.set_server_down_time_ms(kDownMs);
-    proto::AreaQuota* q = config_.add_area_quotas();
-    q->set_area(7);
-    q->set_quota_bytes(1 << 20);
-    config_.set_admin_token(kToken);
-  }
-
-  void TearDown() override {
-    StopServer();
-    fs::remove_all(root_);
-  }
-
-  Status StartServer() {
-    ConfigServerOptions o;
-    o.config = config_;
-    o.data_dir = root_ + "/cs";
-    o.clock = &clock_;
-    o.tick_interval_ms = 20;
-    server_ = std::make_unique<ConfigServer>(o);
-    Status s = server_->Start();
-    if (!s.ok()) {
-      server_.reset();
-      return s;
-    }
-    channel_ = std::make_unique<RpcChannel>(io_.io(), HostPort{"127.0.0.1", server_->port()});
-    return Status::OK();
-  }
-
-  void StopServer() {
-    channel_.reset();
-    if (server_) server_->Stop();
-    server_.reset();
-  }
-
-  proto::Response Call(proto::Request req) {
-    proto::Response resp;
-    Status s = channel_->CallSync(&req, 5000, &resp);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return resp;
-  }
-
-  proto::Response Heartbeat(const std::string& address, uint64_t version = 0) {
-    proto::Request req;
-    proto::HeartbeatRequest* hb = req.mutable_heartbeat();
-    hb->set_address(address);
-    hb->set_table_version(version);
-    hb->set_ready(true);
-    hb->mutable_stats()->set_puts(11);
-    return Call(req);
-  }
-
-  proto::Response GetTable(uint64_t known = 0) {
-    proto::Request req;
-    req.mutable_get_table()->set_known_version(known);
-    return Call(req);
-  }
-
-  proto::Response ListNodes() {
-    proto::Request req;
-    req.mutable_list_nodes();
-    return Call(req);
-  }
-
-  proto::Response AddNode(const std::string& address, const std::string& token = kToken) {
-    proto::Request req;
-    req.mutable_admin()->set_token(token);
-    req.mutable_admin()->set_add_node(address);
-    return Call(req);
-  }
-
-  proto::Response RemoveNode(const std::string& address, const std::string& token = kToken) {
-    proto::Request req;
-    req.mutable_admin()->set_token(token);
-    req.mutable_admin()->set_remove_node(address);
-    return Call(req);
-  }
-
-  // Heartbeats from `alive`, then advances the clock by `ms` and ticks.
-  void Pass(uint64_t ms, const std::vector<std::string>& alive) {
-    for (const auto& a : alive) Heartbeat(a);
-    clock_.Advance(ms);
-    for (const auto& a : alive) Heartbeat(a);
-    server_->service()->Tick();
-  }
-
-  // The current table, checked by BucketTable.
-  proto::Table Table() {
-    proto::Response r = GetTable(0);
-    EXPECT_EQ(r.code(), proto::OK) << r.message();
-    std::shared_ptr<const BucketTable> checked;
-    Status s = BucketTable::FromProto(r.get_table().table(), &checked);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(r.table_version(), r.get_table().table().version());
-    return r.get_table().table();
-  }
-
-  // Brings up the first table with kA, kB heartbeating (kC in its grace period).
-  proto::Table FirstTable() {
-    Heartbeat(kA);
-    proto::Response r = Heartbeat(kB);
-    EXPECT_TRUE(r.heartbeat().has_table());
-    return Table();
-  }
-
-  std::string root_;
-  proto::ClusterConfig config_;
-  FakeClock clock_;
-  IoThread io_;
-  std::unique_ptr<ConfigServer> server_;
-  std::unique_ptr<RpcChannel> channel_;
-};
 
 TEST_F(ConfigServerTest, FirstTableOnlyAfterMinDataServerCountHeartbeats) {
   ASSERT_TRUE(StartServer().ok());
@@ -316,7 +144,9 @@ TEST_F(ConfigServerTest, AdminRequiresTheTokenAndValidAddresses) {
   r = RemoveNode(kC);
   EXPECT_EQ(r.code(), proto::INVALID_ARGUMENT);
   EXPECT_NE(r.message().find("copy_count"), std::string::npos) << r.message();
-  const proto::Table t = Table();
+  // The removed nodes stay in the table (as sources) until their buckets left.
+  EXPECT_EQ(Table().servers_size(), 3);
+  const proto::Table t = FinishMigration();
   ASSERT_EQ(t.servers_size(), 1);
   EXPECT_EQ(t.servers(0).address(), kC);
 }
@@ -339,18 +169,31 @@ TEST_F(ConfigServerTest, AddAndRemoveNodeRebuildWithFewMoves) {
   const proto::Table v2 = Table();
   ASSERT_EQ(v2.servers_size(), 4);
   EXPECT_EQ(StateOf(v2, kD), proto::SERVER_UP);  // in its grace period
-  auto copies = CopiesPerServer(v2);
-  EXPECT_EQ(copies[kD], 16u);
+  // A plan, the owners unchanged.
+  EXPECT_EQ(ToAssignment(v2), ToAssignment(v1));
+  ASSERT_GT(v2.destination_owners_size(), 0);
+  EXPECT_EQ(v2.migration_id(), 1u);
+  const Assignment dest2 = DestinationOf(v2);
   // Only the buckets the new node takes move.
-  EXPECT_EQ(CountChangedBuckets(ToAssignment(v1), ToAssignment(v2)), 16u);
+  EXPECT_EQ(CountChangedBuckets(ToAssignment(v1), dest2), 16u);
+  const proto::Table v2f = FinishMigration();
+  EXPECT_EQ(v2f.version(), v2.version() + 16 + 1);  // 16 flips, then the plan cleared
+  EXPECT_EQ(ToAssignment(v2f), dest2);
+  auto copies = CopiesPerServer(v2f);
+  EXPECT_EQ(copies[kD], 16u);
 
   r = RemoveNode(kA);
   ASSERT_EQ(r.code(), proto::OK) << r.message();
   const proto::Table v3 = Table();
-  EXPECT_EQ(v3.version(), v2.version() + 1);
-  EXPECT_EQ(StateOf(v3, kA), proto::SERVER_STATE_UNKNOWN);  // not in the table
-  EXPECT_EQ(CountChangedBuckets(ToAssignment(v2), ToAssignment(v3)), copies[kA]);
-  for (const auto& [address, n] : CopiesPerServer(v3)) {
+  EXPECT_EQ(v3.version(), v2f.version() + 1);
+  EXPECT_EQ(v3.migration_id(), 2u);
+  EXPECT_EQ(StateOf(v3, kA), proto::SERVER_UP);  // a source until its buckets left
+  EXPECT_EQ(ToAssignment(v3), ToAssignment(v2f));
+  EXPECT_EQ(CountChangedBuckets(ToAssignment(v2f), DestinationOf(v3)), copies[kA]);
+  const proto::Table v3f = FinishMigration();
+  EXPECT_EQ(StateOf(v3f, kA), proto::SERVER_STATE_UNKNOWN);  // not in the table
+  EXPECT_EQ(ToAssignment(v3f), DestinationOf(v3));
+  for (const auto& [address, n] : CopiesPerServer(v3f)) {
     EXPECT_TRUE(n == 21 || n == 22) << address << " " << n;
   }
   // kA still heartbeats: listed as a non-member.
@@ -413,6 +256,7 @@ TEST_F(ConfigServerTest, RestartKeepsVersionMembershipAndTable) {
   FirstTable();
   ASSERT_EQ(AddNode(kD).code(), proto::OK);
   ASSERT_EQ(RemoveNode(kB).code(), proto::OK);
+  FinishMigration();
   Pass(kDownMs, {kA, kD});  // kC goes down
   const proto::Table before = Table();
   EXPECT_EQ(StateOf(before, kC), proto::SERVER_DOWN);

@@ -1,51 +1,21 @@
 #include "configserver/config_service.h"
 
+#include "configserver/migration_plan.h"
+
 #include <glog/logging.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <sstream>
 
 namespace tessera::cs {
 namespace {
 
-// Reads a validated table into an Assignment.
-Assignment ToAssignment(const proto::Table& table) {
-  Assignment a;
-  a.bucket_count = table.bucket_count();
-  a.copy_count = table.copy_count();
-  a.servers.resize(a.bucket_count);
-  const size_t copies = a.copy_count;
-  for (uint32_t b = 0; b < a.bucket_count; ++b) {
-    a.servers[b].reserve(copies);
-    for (size_t c = 0; c < copies; ++c) {
-      const uint32_t index = table.owners(static_cast<int>(b * copies + c));
-      a.servers[b].push_back(table.servers(static_cast<int>(index)).address());
-    }
-  }
-  return a;
-}
-
-// The table for `a`: servers = `members` (sorted) with their states.
-proto::Table ToTable(const Assignment& a, const std::vector<std::string>& members,
-                     const std::set<std::string>& down, const proto::ClusterConfig& config) {
-  proto::Table t;
-  t.set_bucket_count(a.bucket_count);
-  t.set_copy_count(a.copy_count);
-  t.set_cluster_name(config.cluster_name());
-  *t.mutable_area_quotas() = config.area_quotas();
-  std::map<std::string, uint32_t> index;
-  for (const std::string& m : members) {
-    proto::TableServer* s = t.add_servers();
-    s->set_address(m);
-    s->set_state(down.count(m) ? proto::SERVER_DOWN : proto::SERVER_UP);
-    index[m] = static_cast<uint32_t>(index.size());
-  }
-  t.mutable_owners()->Reserve(static_cast<int>(a.bucket_count * a.copy_count));
-  for (const auto& holders : a.servers) {
-    for (const std::string& h : holders) t.add_owners(index.at(h));
-  }
-  return t;
+uint64_t UnixNowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
 bool SameExceptVersion(const proto::Table& x, const proto::Table& y) {
@@ -123,7 +93,8 @@ Status ConfigService::Init() {
       if (server.state() == proto::SERVER_DOWN) start_down.insert(server.address());
     }
     table_ = std::make_shared<const proto::Table>(t);
-    assignment_ = ToAssignment(t);
+    assignment_ = TableOwners(t);
+    destination_ = TableDestination(t);
     LOG(INFO) << "configserver: restored table version " << t.version() << " from " << path;
   } else {
     LOG(INFO) << "configserver: no table in " << path << (found ? "" : " (fresh start)");
@@ -140,6 +111,16 @@ Status ConfigService::Init() {
     }
   }
   membership_.Reset(members, start_down);
+  // The plan inputs the persisted table was computed from: a restart with the same
+  // members (and the same down members, restored above) keeps the plan.
+  plan_members_.assign(persisted_.plan_members().begin(), persisted_.plan_members().end());
+  plan_down_ = membership_.DownMembers();
+  if (table_ && table_->destination_owners_size() > 0) {
+    LOG(INFO) << "configserver: migration " << table_->migration_id() << " in progress: "
+              << CountMoving(assignment_, destination_) << " of "
+              << persisted_.migration_buckets_total() << " buckets still moving"
+              << (table_->migration_paused() ? " (paused)" : "");
+  }
   initialized_ = true;
   if (!table_) {
     LOG(INFO) << "configserver: " << members.size() << " members; waiting for "
@@ -149,25 +130,39 @@ Status ConfigService::Init() {
   return PublishLocked("start");
 }
 
-Status ConfigService::PublishLocked(const std::string& reason) {
+bool ConfigService::IsUpLocked(const std::string& address) const {
+  const NodeState* n = membership_.Find(address);
+  return n != nullptr && n->up;
+}
+
+Status ConfigService::PublishLocked(const std::string& reason, const Assignment* target_in) {
   dirty_ = false;
   const proto::ClusterConfig& conf = options_.config;
-  proto::ConfigServerState next_state;
-  for (const std::string& a : added_) next_state.add_added(a);
-  for (const std::string& r : removed_) next_state.add_removed(r);
+  proto::ConfigServerState next = persisted_;
+  next.clear_added();
+  next.clear_removed();
+  for (const std::string& a : added_) next.add_added(a);
+  for (const std::string& r : removed_) next.add_removed(r);
 
-  std::shared_ptr<const proto::Table> next_table = table_;
-  Assignment next_assignment;
+  const std::vector<std::string> members = membership_.Members();
+  const std::set<std::string> down = membership_.DownMembers();
   const bool may_build =
       table_ != nullptr || membership_.HeardMemberCount() >= conf.min_data_server_count();
-  if (may_build) {
-    const std::vector<std::string> members = membership_.Members();
-    const std::set<std::string> down = membership_.DownMembers();
-    if (members.size() < conf.copy_count()) {
-      LOG(ERROR) << "configserver: only " << members.size() << " members for copy_count "
-                 << conf.copy_count() << ": cannot build a table";
-      return Status::Unavailable("fewer members than copy_count");
-    }
+  if (!may_build) return CommitLocked(std::move(next), reason, plan_members_, plan_down_);
+  if (members.size() < conf.copy_count()) {
+    LOG(ERROR) << "configserver: only " << members.size() << " members for copy_count "
+               << conf.copy_count() << ": cannot build a table";
+    return Status::Unavailable("fewer members than copy_count");
+  }
+
+  // The target layout: rebuilt when the plan inputs changed, else the running plan's
+  // destination (or the owners: nothing to do).
+  const bool inputs_changed = !table_ || members != plan_members_ || down != plan_down_;
+  Assignment owners = assignment_;
+  Assignment target;
+  if (target_in != nullptr) {
+    target = *target_in;
+  } else if (inputs_changed) {
     BuildRequest req;
     req.bucket_count = conf.bucket_count();
     req.copy_count = conf.copy_count();
@@ -175,29 +170,67 @@ Status ConfigService::PublishLocked(const std::string& reason) {
     req.down = down;
     req.current = table_ ? &assignment_ : nullptr;
     std::string error;
-    if (!BuildTable(req, &next_assignment, &error)) {
+    if (!BuildTable(req, &target, &error)) {
       LOG(ERROR) << "configserver: cannot build a table: " << error;
       return Status::Internal("table build failed: " + error);
     }
-    proto::Table t = ToTable(next_assignment, members, down, conf);
-    if (!table_ || !SameExceptVersion(t, *table_)) {
-      t.set_version(VersionLocked() + 1);
-      next_table = std::make_shared<const proto::Table>(std::move(t));
+    if (!table_) owners = target;  // the first table: nothing to move
+  } else {
+    target = destination_.empty() ? assignment_ : destination_;
+  }
+  const std::set<std::string> member_set(members.begin(), members.end());
+  auto is_up = [&](const std::string& a) {
+    return member_set.count(a) ? down.count(a) == 0 : IsUpLocked(a);
+  };
+  ApplyPromotions(target, is_up, &owners);
+  const uint32_t moving = CountMoving(owners, target);
+
+  // Servers: every member and every node still holding a copy.
+  std::map<std::string, bool> servers;
+  for (const std::string& m : members) servers[m] = down.count(m) == 0;
+  for (const Assignment* a : {&owners, &target}) {
+    for (const auto& holders : a->servers) {
+      for (const std::string& h : holders) {
+        if (!servers.count(h)) servers[h] = is_up(h);
+      }
     }
   }
-  if (next_table) *next_state.mutable_table() = *next_table;
-  const bool table_changed = next_table != table_;
-  const bool membership_changed = next_state.added_size() != persisted_.added_size() ||
-                                  next_state.removed_size() != persisted_.removed_size() ||
-                                  !std::equal(next_state.added().begin(), next_state.added().end(),
-                                              persisted_.added().begin()) ||
-                                  !std::equal(next_state.removed().begin(),
-                                              next_state.removed().end(),
-                                              persisted_.removed().begin());
-  if (!table_changed && !membership_changed) return Status::OK();
+  proto::Table t = MakeTable(owners, moving > 0 ? &target : nullptr, servers, conf);
+  uint64_t id = table_ ? table_->migration_id() : 0;
+  if (moving > 0) {
+    const bool same_plan = MigratingLocked() && target == destination_;
+    if (!same_plan) {
+      ++id;
+      next.set_migration_buckets_total(moving);
+      next.set_migration_started_unix_ms(UnixNowMs());
+    }
+    t.set_migration_paused(table_ && table_->migration_paused());
+  } else {
+    next.set_migration_buckets_total(0);
+    next.set_migration_started_unix_ms(0);
+  }
+  t.set_migration_id(id);
+  if (table_ && SameExceptVersion(t, *table_)) {
+    t.set_version(table_->version());
+  } else {
+    t.set_version(VersionLocked() + 1);
+  }
+  *next.mutable_table() = std::move(t);
+  next.clear_plan_members();
+  for (const std::string& m : members) next.add_plan_members(m);
+  return CommitLocked(std::move(next), reason, members, down);
+}
 
+Status ConfigService::CommitLocked(proto::ConfigServerState next, const std::string& reason,
+                                   const std::vector<std::string>& members,
+                                   const std::set<std::string>& down, bool quiet) {
+  if (next.SerializeAsString() == persisted_.SerializeAsString()) {
+    plan_members_ = members;
+    plan_down_ = down;
+    return Status::OK();
+  }
   // Persist first: a table is served only once a restart would find it (or a newer one).
-  Status s = options_.store->Save(next_state);
+  Status s = options_.store->Save(next);
   if (!s.ok()) {
     // Tick retries every ~100 ms: log once a second, not at every retry.
     const uint64_t now = options_.clock->NowMs();
@@ -210,11 +243,41 @@ Status ConfigService::PublishLocked(const std::string& reason) {
     return s;
   }
   last_persist_error_log_ms_ = 0;
-  persisted_ = std::move(next_state);
-  if (table_changed) {
-    LogTableLocked(*next_table, assignment_, next_assignment, reason);
-    table_ = next_table;
-    assignment_ = std::move(next_assignment);
+  plan_members_ = members;
+  plan_down_ = down;
+  const std::shared_ptr<const proto::Table> before = table_;
+  const bool was_migrating = MigratingLocked();
+  persisted_ = std::move(next);
+  if (!persisted_.has_table() || (before && before->version() == persisted_.table().version())) {
+    return Status::OK();
+  }
+  const proto::Table& t = persisted_.table();
+  Assignment owners = TableOwners(t);
+  if (quiet) {
+    VLOG(1) << "configserver: table version " << t.version() << " (" << reason << ")";
+  } else {
+    LogTableLocked(t, assignment_, owners, reason);
+  }
+  table_ = std::make_shared<const proto::Table>(t);
+  assignment_ = std::move(owners);
+  destination_ = TableDestination(t);
+  const bool migrating = MigratingLocked();
+  const uint64_t old_id = before ? before->migration_id() : 0;
+  if (was_migrating && (!migrating || t.migration_id() != old_id)) {
+    if (!migrating && CountMoving(assignment_, TableDestination(*before)) == 0) {
+      LOG(INFO) << "configserver: migration " << old_id << " finished (table version "
+                << t.version() << ")";
+    } else if (!migrating) {
+      LOG(INFO) << "configserver: migration " << old_id << " stopped (" << reason
+                << "): nothing left to move under the new plan";
+    } else {
+      LOG(INFO) << "configserver: migration " << old_id << " replaced (" << reason << ")";
+    }
+  }
+  if (migrating && (!was_migrating || t.migration_id() != old_id)) {
+    LOG(INFO) << "configserver: migration " << t.migration_id() << " started (" << reason
+              << "): " << persisted_.migration_buckets_total() << " buckets move"
+              << (t.migration_paused() ? " (paused)" : "");
   }
   return Status::OK();
 }
@@ -340,6 +403,15 @@ Status ConfigService::Admin(const proto::AdminRequest& req, proto::AdminResponse
       if (!s.ok()) return Status::InvalidArgument("remove_node: bad address: " + s.message());
       s = RemoveNodeLocked(address);
       break;
+    case proto::AdminRequest::kMoveBucket:
+      s = MoveBucketLocked(req.move_bucket());
+      break;
+    case proto::AdminRequest::kPauseMigration:
+      s = SetPausedLocked(true);
+      break;
+    case proto::AdminRequest::kResumeMigration:
+      s = SetPausedLocked(false);
+      break;
     default:
       return Status::InvalidArgument("admin: no operation");
   }
@@ -394,10 +466,137 @@ Status ConfigService::RemoveNodeLocked(const std::string& address) {
   return Status::OK();
 }
 
+Status ConfigService::MoveBucketLocked(const proto::MoveBucket& move) {
+  if (!table_) return Status::Unavailable("move_bucket: no table yet");
+  if (move.bucket() >= table_->bucket_count()) {
+    return Status::InvalidArgument("move_bucket: bucket " + std::to_string(move.bucket()) +
+                                   " does not exist (bucket_count " +
+                                   std::to_string(table_->bucket_count()) + ")");
+  }
+  std::string to;
+  Status s = CanonicalAddress(move.to(), &to);
+  if (!s.ok()) return Status::InvalidArgument("move_bucket: bad address: " + s.message());
+  if (!membership_.IsMember(to)) {
+    return Status::InvalidArgument("move_bucket: " + to + " is not a member");
+  }
+  if (!IsUpLocked(to)) return Status::InvalidArgument("move_bucket: " + to + " is down");
+  Assignment target = MigratingLocked() ? destination_ : assignment_;
+  if (!SetMaster(&target, move.bucket(), to)) return Status::OK();  // already planned
+  const std::string reason = "move bucket " + std::to_string(move.bucket()) + " to " + to;
+  s = PublishLocked(reason, &target);
+  if (!s.ok()) return Status::Internal("move_bucket: " + s.message());
+  LOG(INFO) << "configserver: admin: " << reason;
+  return Status::OK();
+}
+
+Status ConfigService::SetPausedLocked(bool paused) {
+  if (!MigratingLocked()) {
+    if (!paused) return Status::OK();
+    return Status::InvalidArgument("pause: no migration is running");
+  }
+  if (table_->migration_paused() == paused) return Status::OK();
+  proto::ConfigServerState next = persisted_;
+  next.mutable_table()->set_migration_paused(paused);
+  next.mutable_table()->set_version(table_->version() + 1);
+  const std::string reason = std::string(paused ? "pause" : "resume") + " migration " +
+                             std::to_string(table_->migration_id());
+  Status s = CommitLocked(std::move(next), reason, plan_members_, plan_down_);
+  if (!s.ok()) return Status::Internal(reason + ": " + s.message());
+  LOG(INFO) << "configserver: admin: " << reason;
+  return Status::OK();
+}
+
+Status ConfigService::BucketDone(uint64_t table_version, const proto::BucketDoneRequest& req,
+                                 proto::BucketDoneResponse* resp) {
+  std::string source;
+  Status s = CanonicalAddress(req.source(), &source);
+  if (!s.ok()) return Status::InvalidArgument("bucket_done: bad source address: " + s.message());
+  std::lock_guard<std::mutex> l(mu_);
+  if (!initialized_) return Status::Unavailable("config server starting");
+  if (!table_) return Status::Unavailable("no table yet");
+  *resp->mutable_table() = *table_;
+  const uint32_t b = req.bucket();
+  const std::string what = "bucket_done " + std::to_string(b) + " from " + source;
+  if (table_version != table_->version()) {
+    return Status::StaleTable(what + ": stamped with table version " +
+                              std::to_string(table_version) + ", current is " +
+                              std::to_string(table_->version()));
+  }
+  if (!MigratingLocked()) return Status::InvalidArgument(what + ": no migration is running");
+  if (req.migration_id() != table_->migration_id()) {
+    return Status::InvalidArgument(what + ": migration " + std::to_string(req.migration_id()) +
+                                   " is not the current one (" +
+                                   std::to_string(table_->migration_id()) + ")");
+  }
+  if (b >= table_->bucket_count()) return Status::InvalidArgument(what + ": no such bucket");
+  if (assignment_.servers[b] == destination_.servers[b]) {
+    return Status::InvalidArgument(what + ": the bucket is not moving");
+  }
+  if (assignment_.servers[b][0] != source) {
+    return Status::WrongOwner(what + ": the bucket is mastered by " + assignment_.servers[b][0]);
+  }
+  const uint32_t total = persisted_.migration_buckets_total();
+  const uint32_t moving_before = CountMoving(assignment_, destination_);
+  const uint64_t id = table_->migration_id();
+  proto::ConfigServerState next = persisted_;
+  proto::Table* t = next.mutable_table();
+  const uint32_t copies = t->copy_count();
+  for (uint32_t c = 0; c < copies; ++c) {
+    const int i = static_cast<int>(b * copies + c);
+    t->set_owners(i, t->destination_owners(i));
+  }
+  t->set_version(t->version() + 1);
+  s = CommitLocked(std::move(next), what, plan_members_, plan_down_, /*quiet=*/true);
+  if (!s.ok()) return Status::Internal(what + ": " + s.message());
+  const uint32_t moving = moving_before - 1;
+  const uint32_t done_before = total > moving_before ? total - moving_before : 0;
+  const uint32_t done = total > moving ? total - moving : 0;
+  if (total > 0 && (done * 10 / total != done_before * 10 / total || moving == 0)) {
+    LOG(INFO) << "configserver: migration " << id << ": " << done << "/" << total
+              << " buckets done (" << (done * 100 / total) << "%)";
+  }
+  if (moving == 0) {
+    // Clear the plan (another version); if that cannot be persisted Tick retries.
+    PublishLocked("migration " + std::to_string(id) + " done").IgnoreError();
+  }
+  *resp->mutable_table() = *table_;
+  return Status::OK();
+}
+
+Status ConfigService::MigrationStatus(proto::MigrationStatusResponse* resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!table_) return Status::OK();
+  resp->set_migration_id(table_->migration_id());
+  if (!MigratingLocked()) return Status::OK();
+  resp->set_migrating(true);
+  resp->set_paused(table_->migration_paused());
+  const uint32_t moving = CountMoving(assignment_, destination_);
+  const uint32_t total = std::max(persisted_.migration_buckets_total(), moving);
+  resp->set_buckets_total(total);
+  resp->set_buckets_done(total - moving);
+  resp->set_started_unix_ms(persisted_.migration_started_unix_ms());
+  constexpr int kMaxInFlight = 4096;  // heartbeats come from the network: bound the answer
+  uint64_t keys = 0, bytes = 0;
+  for (const NodeState& n : membership_.Nodes()) {
+    const proto::MigrationStats& m = n.stats.migration();
+    if (m.migration_id() != table_->migration_id()) continue;
+    keys += m.keys_sent();
+    bytes += m.bytes_sent();
+    for (const proto::BucketMigration& bm : m.in_flight()) {
+      if (resp->in_flight_size() >= kMaxInFlight) break;
+      *resp->add_in_flight() = bm;
+    }
+  }
+  resp->set_keys_sent(keys);
+  resp->set_bytes_sent(bytes);
+  return Status::OK();
+}
+
 void ConfigService::Handle(std::unique_ptr<ServerCall> call) {
   const proto::Request& req = call->request();
   proto::Response resp;
   Status s;
+  bool with_body = false;
   switch (req.body_case()) {
     case proto::Request::kGetTable:
       s = GetTable(req.get_table(), resp.mutable_get_table());
@@ -411,16 +610,24 @@ void ConfigService::Handle(std::unique_ptr<ServerCall> call) {
     case proto::Request::kAdmin:
       s = Admin(req.admin(), resp.mutable_admin());
       break;
+    case proto::Request::kBucketDone:
+      s = BucketDone(req.table_version(), req.bucket_done(), resp.mutable_bucket_done());
+      with_body = true;  // the current table, also with an error (STALE_TABLE)
+      break;
+    case proto::Request::kMigrationStatus:
+      s = MigrationStatus(resp.mutable_migration_status());
+      break;
     default:
       s = Status::InvalidArgument("not a config server request");
       break;
   }
   const uint64_t version = table_version();
-  if (!s.ok()) {
+  if (!s.ok() && !with_body) {
     call->ReplyError(s, version);
     return;
   }
-  resp.set_code(proto::OK);
+  resp.set_code(static_cast<proto::Code>(static_cast<int>(s.code())));
+  if (!s.ok()) resp.set_message(s.message());
   resp.set_table_version(version);
   call->Reply(&resp);
 }
