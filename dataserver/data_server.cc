@@ -10,6 +10,8 @@
 #include "common/rpc_server.h"
 #include "dataserver/heartbeat_client.h"
 #include "dataserver/request_handler.h"
+#include "migration/cleanup_scheduler.h"
+#include "migration/migration_manager.h"
 
 namespace tessera::ds {
 
@@ -49,6 +51,13 @@ Status DataServer::Start() {
                               ec.message());
     }
   }
+  migration::CleanupOptions co;
+  co.pause_ms = options_.cleanup_pause_ms;
+  s = migration::ParseCleanupWindow(options_.cleanup_window, &co.window_start, &co.window_end);
+  if (!s.ok()) return s;
+  if (options_.migrate_batch_bytes == 0 || options_.migrate_batch_entries == 0) {
+    return Status::InvalidArgument("migrate batch caps must be positive");
+  }
   started_ = std::chrono::steady_clock::now();
 
   StorageOptions so;
@@ -69,6 +78,9 @@ Status DataServer::Start() {
   handler_ = std::make_unique<RequestHandler>(ho, storage_.get(), [this](uint64_t) {
     if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow();
   });
+  cleanup_ = std::make_unique<migration::CleanupScheduler>(co, storage_.get());
+  handler_->SetReclaimHook(
+      [this](const migration::ReclaimTicket& t) { cleanup_->Enqueue(t); });
 
   RpcServerOptions ro;
   ro.listen_address = options_.listen;
@@ -81,6 +93,7 @@ Status DataServer::Start() {
   if (!s.ok()) {
     server_.reset();
     handler_.reset();
+    cleanup_.reset();
     storage_->Close().IgnoreError();
     storage_.reset();
     return s;
@@ -89,6 +102,26 @@ Status DataServer::Start() {
                  ? HostPort{listen.host, server_->port()}.ToString()
                  : options_.advertise_address;
   handler_->SetSelfAddress(address_);
+  cleanup_->Start();
+
+  migration::MigrationOptions mo;
+  mo.self_address = address_;
+  mo.config_servers = options_.config_servers;
+  mo.parallel = options_.migrate_parallel;
+  mo.bytes_per_sec = options_.migrate_bytes_per_sec;
+  mo.batch_bytes = options_.migrate_batch_bytes;
+  mo.batch_entries = options_.migrate_batch_entries;
+  mo.rpc_timeout_ms = options_.migrate_rpc_timeout_ms;
+  mo.retry_backoff_ms = options_.migrate_retry_backoff_ms;
+  mo.max_frame_bytes = ro.max_frame_bytes;
+  migration::MigrationCallbacks mcb;
+  mcb.current_table = [this] { return handler_->table(); };
+  mcb.adopt_table = [this](std::shared_ptr<const BucketTable> t) { InstallTable(std::move(t)); };
+  mcb.fetch_table = [this] {
+    if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow();
+  };
+  migration_ = std::make_unique<migration::MigrationManager>(mo, storage_.get(), std::move(mcb));
+  migration_->Start();
 
   HeartbeatClientOptions hbo;
   hbo.self_address = address_;
@@ -100,11 +133,7 @@ Status DataServer::Start() {
   cb.ready = [] { return true; };
   cb.table_version = [this] { return handler_->table_version(); };
   cb.on_table = [this](std::shared_ptr<const BucketTable> table) {
-    std::vector<std::pair<uint32_t, uint64_t>> quotas;
-    for (const proto::AreaQuota& q : table->proto().area_quotas()) {
-      quotas.emplace_back(q.area(), q.quota_bytes());
-    }
-    if (handler_->SetTable(std::move(table))) storage_->SetAreaQuotas(quotas);
+    InstallTable(std::move(table));
   };
   heartbeat_ = std::make_unique<HeartbeatClient>(hbo, std::move(cb));
   heartbeat_->Start();
@@ -119,17 +148,62 @@ void DataServer::Stop() {
   running_ = false;
   LOG(INFO) << "dataserver " << address_ << " stopping";
   handler_->StopAccepting();
-  handler_->Drain();  // queued writes run and are answered
+  migration_->Stop();  // buckets in flight are abandoned (fences lifted)
+  handler_->Drain();   // queued writes run and are answered
   server_->Stop();
   heartbeat_ptr_.store(nullptr);
   heartbeat_->Stop();
+  cleanup_->Stop();  // waits for a cleanup compaction in progress
   Status s = storage_->Close();
   if (!s.ok()) LOG(ERROR) << "dataserver " << address_ << " close: " << s.ToString();
   heartbeat_.reset();
+  migration_.reset();
   server_.reset();
   handler_.reset();
+  cleanup_.reset();
   storage_.reset();
   LOG(INFO) << "dataserver " << address_ << " stopped";
+}
+
+void DataServer::InstallTable(std::shared_ptr<const BucketTable> table) {
+  if (!table) return;
+  std::lock_guard<std::mutex> l(install_mu_);
+  std::shared_ptr<const BucketTable> old = handler_->table();
+  std::vector<std::pair<uint32_t, uint64_t>> quotas;
+  for (const proto::AreaQuota& q : table->proto().area_quotas()) {
+    quotas.emplace_back(q.area(), q.quota_bytes());
+  }
+  if (!handler_->SetTable(table)) return;
+  storage_->SetAreaQuotas(quotas);
+  if (old && old->bucket_count() == table->bucket_count()) {
+    const int old_self = old->ServerIndex(address_);
+    const int new_self = table->ServerIndex(address_);
+    auto holds = [](const BucketTable& t, int self, uint32_t b) {
+      if (self < 0) return false;
+      for (uint32_t i : t.Copies(b)) {
+        if (i == static_cast<uint32_t>(self)) return true;
+      }
+      return false;
+    };
+    for (uint32_t b = 0; b < table->bucket_count(); ++b) {
+      const bool had = holds(*old, old_self, b);
+      const bool has = holds(*table, new_self, b);
+      if (had && !has) {
+        // Hidden from reads at once; the data goes in the background.
+        migration::ReclaimTicket ticket;
+        Status s = storage_->ReclaimBucket(b, &ticket);
+        if (s.ok()) {
+          cleanup_->Enqueue(ticket);
+        } else {
+          LOG(ERROR) << "dataserver " << address_ << ": reclaim of bucket " << b
+                     << " failed: " << s.ToString();
+        }
+      } else if (!had && has) {
+        buckets_received_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  migration_->OnTable(table);
 }
 
 proto::ServerStats DataServer::Stats() {
@@ -150,6 +224,12 @@ proto::ServerStats DataServer::Stats() {
     out->set_keys(a.keys);
     out->set_bytes(a.bytes);
   }
+  proto::MigrationStats* m = st.mutable_migration();
+  migration_->FillStats(m);
+  m->set_buckets_received(buckets_received_.load(std::memory_order_relaxed));
+  const migration::CleanupScheduler::Stats cs = cleanup_->stats();
+  m->set_cleanup_pending(cs.pending);
+  m->set_cleanup_bytes_freed(cs.bytes_freed);
   return st;
 }
 

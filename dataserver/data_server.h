@@ -16,10 +16,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/address.h"
+#include "common/bucket_table.h"
 #include "common/limits.h"
 #include "common/proto/rpc.pb.h"
 #include "common/status.h"
@@ -28,6 +30,11 @@
 namespace tessera {
 class RpcServer;
 }
+
+namespace tessera::migration {
+class CleanupScheduler;
+class MigrationManager;
+}  // namespace tessera::migration
 
 namespace tessera::ds {
 
@@ -58,6 +65,19 @@ struct DataServerOptions {
   size_t block_cache_bytes = 64u << 20;
   uint32_t max_connections = 1024;
   uint32_t idle_timeout_ms = 600000;
+  // Migration (migration/README.md): buckets sent at once, bandwidth cap (0 =
+  // unlimited), batch caps, per-RPC timeout, pause before redoing a failed bucket.
+  int migrate_parallel = 2;
+  uint64_t migrate_bytes_per_sec = 0;
+  size_t migrate_batch_bytes = 1u << 20;
+  size_t migrate_batch_entries = 1024;
+  uint32_t migrate_rpc_timeout_ms = 5000;
+  uint32_t migrate_retry_backoff_ms = 200;
+  // Cleanup of buckets this server gave away: pause between buckets, and the local
+  // hours "HH-HH" in which cleanups may start ("" = any time).
+  uint32_t cleanup_pause_ms = 1000;
+  std::string cleanup_window;
+
   // For tests: env for storage (files and clock); nullptr = default.
   ldb::Env* env = nullptr;
 };
@@ -83,6 +103,13 @@ class DataServer {
   StorageManager* storage() { return storage_.get(); }
   RequestHandler* handler() { return handler_.get(); }
   HeartbeatClient* heartbeat() { return heartbeat_.get(); }
+  migration::MigrationManager* migration() { return migration_.get(); }
+  migration::CleanupScheduler* cleanup() { return cleanup_.get(); }
+
+  // Installs a table (from a heartbeat or a BucketDone answer) if newer: routing,
+  // quotas, reclaims + cleanup of buckets this server no longer holds, and the
+  // migration of buckets moving away. Thread-safe.
+  void InstallTable(std::shared_ptr<const BucketTable> table);
 
   // What heartbeats carry.
   proto::ServerStats Stats();
@@ -95,6 +122,10 @@ class DataServer {
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<RpcServer> server_;
   std::unique_ptr<HeartbeatClient> heartbeat_;
+  std::unique_ptr<migration::CleanupScheduler> cleanup_;
+  std::unique_ptr<migration::MigrationManager> migration_;
+  std::mutex install_mu_;  // serializes InstallTable
+  std::atomic<uint64_t> buckets_received_{0};
   // heartbeat_ as seen by io threads (FetchNow), set once it exists.
   std::atomic<HeartbeatClient*> heartbeat_ptr_{nullptr};
   bool running_ = false;

@@ -16,6 +16,7 @@
 #include "common/address.h"
 #include "common/limits.h"
 #include "dataserver/data_server.h"
+#include "migration/cleanup_scheduler.h"
 
 DEFINE_string(listen, "", "Address to listen on, HOST:PORT (required). Unless "
               "--advertise_address is given it is also this server's identity in the bucket "
@@ -46,6 +47,18 @@ DEFINE_int64(block_cache_bytes, 64 << 20, "ldb block cache size in bytes (0..64 
 DEFINE_int32(max_connections, 1024, "Client connections accepted at once (1..100000).");
 DEFINE_int32(idle_timeout_ms, 600000, "Close a connection silent this long with nothing in "
              "flight (1000..86400000).");
+DEFINE_int32(migrate_parallel, 2, "Outgoing buckets migrated at once (1..64).");
+DEFINE_int64(migrate_bytes_per_sec, 0, "Bandwidth cap of outgoing migration, all buckets "
+             "together, in bytes per second (0 = unlimited).");
+DEFINE_int64(migrate_batch_bytes, 1 << 20, "Bytes of keys + values per migration batch "
+             "(4 KiB..8 MiB).");
+DEFINE_int32(migrate_batch_entries, 1024, "Keys per migration batch (1..65536).");
+DEFINE_int32(migrate_rpc_timeout_ms, 5000, "Timeout of one migration batch or bucket-done "
+             "report (100..600000).");
+DEFINE_int32(cleanup_pause_ms, 1000, "Pause between two cleanup compactions of buckets "
+             "this server gave away (0..3600000).");
+DEFINE_string(cleanup_window, "", "Local hours HH-HH (e.g. 01-05) in which cleanup "
+              "compactions may start; empty = any time.");
 
 namespace {
 
@@ -82,6 +95,20 @@ bool ValidateWriteBuffer(const char* f, int64_t v) {
 bool ValidateCache(const char* f, int64_t v) { return InRange<int64_t>(f, v, 0, 64ll << 30); }
 bool ValidateConnections(const char* f, int32_t v) { return InRange(f, v, 1, 100000); }
 bool ValidateIdle(const char* f, int32_t v) { return InRange(f, v, 1000, 86400000); }
+bool ValidateParallel(const char* f, int32_t v) { return InRange(f, v, 1, 64); }
+bool ValidateRate(const char* f, int64_t v) { return InRange<int64_t>(f, v, 0, 1ll << 40); }
+bool ValidateBatchBytes(const char* f, int64_t v) {
+  return InRange<int64_t>(f, v, 4 << 10, 8 << 20);
+}
+bool ValidateBatchEntries(const char* f, int32_t v) { return InRange(f, v, 1, 65536); }
+bool ValidateMigrateTimeout(const char* f, int32_t v) { return InRange(f, v, 100, 600000); }
+bool ValidateCleanupPause(const char* f, int32_t v) { return InRange(f, v, 0, 3600000); }
+bool ValidateWindow(const char* flag, const std::string& value) {
+  int start = 0, end = 0;
+  tessera::Status s = tessera::migration::ParseCleanupWindow(value, &start, &end);
+  if (!s.ok()) std::fprintf(stderr, "dataserver: --%s: %s\n", flag, s.message().c_str());
+  return s.ok();
+}
 
 }  // namespace
 
@@ -97,6 +124,13 @@ DEFINE_validator(write_buffer_bytes, &ValidateWriteBuffer);
 DEFINE_validator(block_cache_bytes, &ValidateCache);
 DEFINE_validator(max_connections, &ValidateConnections);
 DEFINE_validator(idle_timeout_ms, &ValidateIdle);
+DEFINE_validator(migrate_parallel, &ValidateParallel);
+DEFINE_validator(migrate_bytes_per_sec, &ValidateRate);
+DEFINE_validator(migrate_batch_bytes, &ValidateBatchBytes);
+DEFINE_validator(migrate_batch_entries, &ValidateBatchEntries);
+DEFINE_validator(migrate_rpc_timeout_ms, &ValidateMigrateTimeout);
+DEFINE_validator(cleanup_pause_ms, &ValidateCleanupPause);
+DEFINE_validator(cleanup_window, &ValidateWindow);
 
 namespace {
 
@@ -190,6 +224,13 @@ int main(int argc, char** argv) {
   options.block_cache_bytes = static_cast<size_t>(FLAGS_block_cache_bytes);
   options.max_connections = static_cast<uint32_t>(FLAGS_max_connections);
   options.idle_timeout_ms = static_cast<uint32_t>(FLAGS_idle_timeout_ms);
+  options.migrate_parallel = FLAGS_migrate_parallel;
+  options.migrate_bytes_per_sec = static_cast<uint64_t>(FLAGS_migrate_bytes_per_sec);
+  options.migrate_batch_bytes = static_cast<size_t>(FLAGS_migrate_batch_bytes);
+  options.migrate_batch_entries = static_cast<size_t>(FLAGS_migrate_batch_entries);
+  options.migrate_rpc_timeout_ms = static_cast<uint32_t>(FLAGS_migrate_rpc_timeout_ms);
+  options.cleanup_pause_ms = static_cast<uint32_t>(FLAGS_cleanup_pause_ms);
+  options.cleanup_window = FLAGS_cleanup_window;
 
   // Every thread started from here on inherits the blocked set; the main thread
   // waits for the signals synchronously.

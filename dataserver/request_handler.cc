@@ -88,6 +88,7 @@ RequestHandler::Counters RequestHandler::counters() const {
   c.puts = puts_.load(std::memory_order_relaxed);
   c.removes = removes_.load(std::memory_order_relaxed);
   c.errors = errors_.load(std::memory_order_relaxed);
+  c.migrate_batches = batches_.load(std::memory_order_relaxed);
   return c;
 }
 
@@ -155,6 +156,19 @@ Status RequestHandler::Validate(const proto::Request& req) const {
       }
       return Status::OK();
     }
+    case proto::Request::kMigrateBatch: {
+      const proto::MigrateBatchRequest& m = req.migrate_batch();
+      for (int i = 0; i < m.entries_size(); ++i) {
+        const proto::MigratedEntry& e = m.entries(i);
+        Status s = CheckArea(e.area());
+        if (s.ok()) s = CheckKey(e.key());
+        if (s.ok()) s = CheckValue(e.value(), options_.max_value_bytes);
+        if (!s.ok()) {
+          return Status::InvalidArgument("entry " + std::to_string(i) + ": " + s.message());
+        }
+      }
+      return Status::OK();
+    }
     case proto::Request::BODY_NOT_SET:
       return Status::InvalidArgument("request without a body");
     default:
@@ -167,6 +181,37 @@ Status RequestHandler::Route(const Routing& r, const std::string& key, uint32_t*
   *bucket = BucketOf(key, r.table->bucket_count());
   if (!r.table->IsMaster(*bucket, r.self_index)) {
     return Status::WrongOwner("wrong owner, table version " + std::to_string(r.version()));
+  }
+  return Status::OK();
+}
+
+Status RequestHandler::CheckMigrateBatch(const Routing& r, uint64_t request_version,
+                                         const proto::MigrateBatchRequest& m) {
+  if (!r.table) return Status::Unavailable("no table yet");
+  if (request_version > r.version()) {
+    return Status::StaleTable("table version " + std::to_string(r.version()) +
+                              " is older than the request's " +
+                              std::to_string(request_version) + " (fetching)");
+  }
+  const BucketTable& t = *r.table;
+  const uint32_t b = m.bucket();
+  if (b >= t.bucket_count()) return Status::InvalidArgument("bucket out of range");
+  const bool planned = t.migrating() && t.migration_id() == m.migration_id() &&
+                       t.BucketMoving(b) && r.self_index >= 0 &&
+                       t.DestinationCopies(b)[0] == static_cast<uint32_t>(r.self_index) &&
+                       t.MasterAddress(b) == m.source();
+  if (!planned) {
+    const std::string why = "table version " + std::to_string(r.version()) +
+                            " does not plan bucket " + std::to_string(b) + " from " +
+                            m.source() + " to this server under migration " +
+                            std::to_string(m.migration_id());
+    return request_version < r.version() ? Status::StaleTable(why) : Status::WrongOwner(why);
+  }
+  for (const proto::MigratedEntry& e : m.entries()) {
+    if (BucketOf(e.key(), t.bucket_count()) != b) {
+      return Status::InvalidArgument("a key of another bucket in the batch of bucket " +
+                                     std::to_string(b));
+    }
   }
   return Status::OK();
 }
@@ -303,6 +348,25 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call) {
         }
         SetResult(ks, kr);
         if (ks.ok()) kr->set_version(new_version);
+      }
+      break;
+    }
+    case proto::Request::kMigrateBatch: {
+      const proto::MigrateBatchRequest& m = req.migrate_batch();
+      s = CheckMigrateBatch(*r, req.table_version(), m);
+      if (!s.ok()) break;
+      if (m.first()) {
+        migration::ReclaimTicket ticket;
+        s = storage_->ReclaimBucket(m.bucket(), &ticket);
+        if (!s.ok()) break;
+        if (reclaim_hook_) reclaim_hook_(ticket);
+        LOG(INFO) << "dataserver: receiving bucket " << m.bucket()
+                  << " from " << m.source() << " (migration " << m.migration_id() << ")";
+      }
+      s = storage_->ApplyMigrated(m.bucket(), m.entries());
+      if (s.ok()) {
+        batches_.fetch_add(1, std::memory_order_relaxed);
+        resp.mutable_migrate_batch();
       }
       break;
     }

@@ -14,6 +14,15 @@
 // version this server had when it answered. A request stamped with a newer table
 // version than ours calls on_newer_table (the heartbeat client fetches at once).
 //
+// Migration (migration/README.md, destination side): a migrate_batch is applied only
+// when the request's table version is not newer than ours (else STALE_TABLE, and we
+// fetch) and our table names this server the bucket's destination under the request's
+// migration_id with the request's source as the bucket's master (else STALE_TABLE
+// when the request's version is older than ours, WRONG_OWNER otherwise); every key
+// must hash to the bucket (INVALID_ARGUMENT). A `first` batch reclaims the bucket
+// (BucketStore::ReclaimBucket; the ticket goes to the reclaim hook) before applying.
+// Batches run inline on the io thread, so one connection's batches apply in order.
+//
 // Threading: gets and mgets run inline on the RpcServer's io thread. Writes (put,
 // remove, incr, expire, mput) run on the io thread too when inline_writes is set;
 // otherwise on a pool of write_threads workers with a bounded queue (full:
@@ -38,6 +47,7 @@
 #include "common/rpc_server.h"
 #include "common/status.h"
 #include "dataserver/call_pool.h"
+#include "migration/bucket_store.h"
 
 namespace tessera::ds {
 
@@ -62,6 +72,12 @@ class RequestHandler final : public RpcService {
 
   void Handle(std::unique_ptr<ServerCall> call) override;
 
+  // Called with the ticket of every bucket a `first` batch reclaimed. Set before the
+  // server starts.
+  void SetReclaimHook(std::function<void(const migration::ReclaimTicket&)> hook) {
+    reclaim_hook_ = std::move(hook);
+  }
+
   // The address under which this server appears in tables ("host:port").
   void SetSelfAddress(const std::string& address);
   // Installs `table` if it is newer than the current one (or the first). Returns
@@ -77,6 +93,7 @@ class RequestHandler final : public RpcService {
 
   struct Counters {
     uint64_t gets = 0, puts = 0, removes = 0, errors = 0;
+    uint64_t migrate_batches = 0;  // applied
   };
   Counters counters() const;
 
@@ -95,6 +112,9 @@ class RequestHandler final : public RpcService {
   void Execute(std::unique_ptr<ServerCall> call);
   // OK when this server masters the key's bucket under `r`; sets *bucket.
   static Status Route(const Routing& r, const std::string& key, uint32_t* bucket);
+  // The destination's checks of a migrate_batch (see the class comment).
+  static Status CheckMigrateBatch(const Routing& r, uint64_t request_version,
+                                  const proto::MigrateBatchRequest& m);
   void Reply(ServerCall* call, const Status& status, uint64_t version,
              proto::Response* response);
 
@@ -108,7 +128,8 @@ class RequestHandler final : public RpcService {
   std::atomic<std::shared_ptr<const Routing>> routing_;
   std::atomic<bool> accepting_{true};
 
-  std::atomic<uint64_t> gets_{0}, puts_{0}, removes_{0}, errors_{0};
+  std::atomic<uint64_t> gets_{0}, puts_{0}, removes_{0}, errors_{0}, batches_{0};
+  std::function<void(const migration::ReclaimTicket&)> reclaim_hook_;  // set before start
 
   std::unique_ptr<CallPool> pool_;  // null with inline_writes
 };

@@ -173,6 +173,7 @@ Status StorageManager::ReadExisting(const std::string& stored_key, Existing* exi
   existing->found = true;
   existing->version = meta.version;
   existing->created = meta.created;
+  existing->modified = meta.modified;
   existing->expire = meta.expire;
   existing->value.assign(user_value.data(), user_value.size());
   return Status::OK();
@@ -200,23 +201,33 @@ Status StorageManager::Get(uint32_t area, std::string_view key, uint32_t bucket,
 Status StorageManager::WriteLocked(uint32_t area, std::string_view key, uint32_t bucket,
                                    const Existing& old, uint32_t version, uint32_t expire,
                                    std::string_view value) {
+  const uint32_t now = NowSeconds();
+  return WriteMetaLocked(area, key, bucket, old, version, old.found ? old.created : now, now,
+                         expire, value, /*enforce_quota=*/true, options_.sync_writes);
+}
+
+Status StorageManager::WriteMetaLocked(uint32_t area, std::string_view key, uint32_t bucket,
+                                       const Existing& old, uint32_t version,
+                                       uint32_t created, uint32_t modified, uint32_t expire,
+                                       std::string_view value, bool enforce_quota,
+                                       bool sync) {
   AreaCounters& ac = areas_[area];
   const int64_t new_bytes = static_cast<int64_t>(key.size() + value.size());
   const int64_t old_bytes = old.found ? static_cast<int64_t>(key.size() + old.value.size()) : 0;
   const int64_t delta = new_bytes - old_bytes;
   const uint64_t quota = ac.quota.load(std::memory_order_relaxed);
   const int64_t after = ac.bytes.fetch_add(delta, std::memory_order_relaxed) + delta;
-  if (delta > 0 && quota != 0 && after > 0 && static_cast<uint64_t>(after) > quota) {
+  if (enforce_quota && delta > 0 && quota != 0 && after > 0 &&
+      static_cast<uint64_t>(after) > quota) {
     ac.bytes.fetch_sub(delta, std::memory_order_relaxed);
     return Status::QuotaExceeded("area " + std::to_string(area) + " over its quota of " +
                                  std::to_string(quota) + " bytes");
   }
 
-  const uint32_t now = NowSeconds();
   cmp::ValueMeta meta;
   meta.version = version;
-  meta.created = old.found ? old.created : now;
-  meta.modified = now;
+  meta.created = created;
+  meta.modified = modified;
   meta.expire = expire;
   std::string stored_key;
   stored_key.reserve(cmp::kKeyHeaderSize + key.size());
@@ -226,7 +237,7 @@ Status StorageManager::WriteLocked(uint32_t area, std::string_view key, uint32_t
   cmp::AppendStoredValue(&stored_value, meta, value);
 
   ldb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
+  wo.sync = sync;
   ldb::Status ls = db_->Put(wo, stored_key, stored_value);
   if (!ls.ok()) {
     ac.bytes.fetch_sub(delta, std::memory_order_relaxed);
@@ -267,6 +278,8 @@ Status StorageManager::Put(uint32_t area, std::string_view key, uint32_t bucket,
   const std::string stored_key =
       cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), key);
   std::lock_guard<std::mutex> l(StripeFor(area, key));
+  s = CheckFence(bucket);
+  if (!s.ok()) return s;
   Existing old;
   s = ReadExisting(stored_key, &old);
   if (!s.ok()) return s;
@@ -277,6 +290,7 @@ Status StorageManager::Put(uint32_t area, std::string_view key, uint32_t bucket,
   const uint32_t v = NextVersion(old);
   s = WriteLocked(area, key, bucket, old, v, expire, value);
   if (!s.ok()) return s;
+  RecordChange(bucket, area, key);
   *new_version = v;
   return Status::OK();
 }
@@ -288,6 +302,8 @@ Status StorageManager::Remove(uint32_t area, std::string_view key, uint32_t buck
   const std::string stored_key =
       cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), key);
   std::lock_guard<std::mutex> l(StripeFor(area, key));
+  s = CheckFence(bucket);
+  if (!s.ok()) return s;
   Existing old;
   s = ReadExisting(stored_key, &old);
   if (!s.ok()) return s;
@@ -295,7 +311,9 @@ Status StorageManager::Remove(uint32_t area, std::string_view key, uint32_t buck
   if (version != 0 && old.version != version) {
     return Status::VersionMismatch("stored version is " + std::to_string(old.version));
   }
-  return DeleteLocked(area, key, bucket, old);
+  s = DeleteLocked(area, key, bucket, old);
+  if (s.ok()) RecordChange(bucket, area, key);
+  return s;
 }
 
 Status StorageManager::Incr(uint32_t area, std::string_view key, uint32_t bucket,
@@ -314,6 +332,8 @@ Status StorageManager::Incr(uint32_t area, std::string_view key, uint32_t bucket
   const std::string stored_key =
       cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), key);
   std::lock_guard<std::mutex> l(StripeFor(area, key));
+  s = CheckFence(bucket);
+  if (!s.ok()) return s;
   Existing old;
   s = ReadExisting(stored_key, &old);
   if (!s.ok()) return s;
@@ -337,6 +357,7 @@ Status StorageManager::Incr(uint32_t area, std::string_view key, uint32_t bucket
   const uint32_t v = NextVersion(old);
   s = WriteLocked(area, key, bucket, old, v, expire, text);
   if (!s.ok()) return s;
+  RecordChange(bucket, area, key);
   *value = result;
   *new_version = v;
   return Status::OK();
@@ -354,6 +375,8 @@ Status StorageManager::Expire(uint32_t area, std::string_view key, uint32_t buck
   const std::string stored_key =
       cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), key);
   std::lock_guard<std::mutex> l(StripeFor(area, key));
+  s = CheckFence(bucket);
+  if (!s.ok()) return s;
   Existing old;
   s = ReadExisting(stored_key, &old);
   if (!s.ok()) return s;
@@ -364,6 +387,7 @@ Status StorageManager::Expire(uint32_t area, std::string_view key, uint32_t buck
     s = WriteLocked(area, key, bucket, old, NextVersion(old), expire, old.value);
   }
   if (!s.ok()) return s;
+  RecordChange(bucket, area, key);
   *expire_at = expire;
   return Status::OK();
 }

@@ -36,6 +36,13 @@
 // logs the time; turn it off with count_on_open). Keys that expire are only subtracted by the next Recount (reads cannot see
 // them any more), so between recounts `keys` / `bytes` may over-count expired data.
 //
+// Migration (migration::BucketStore, contracts in migration/bucket_store.h): writes
+// to a fenced bucket fail with Unavailable "bucket B is migrating" (checked under the
+// key's stripe); writes to a recording bucket record their key after they are applied,
+// under the stripe. Fence waits for writes in flight by taking every stripe once.
+// ReclaimBucket adds its GC entry with every stripe held (no write between the
+// sequence read and the Add) and subtracts the bucket's keys from the accounting.
+//
 // Thread-safe. Close (or the destructor) must not race with other calls.
 #ifndef TESSERA_DATASERVER_STORAGE_MANAGER_H_
 #define TESSERA_DATASERVER_STORAGE_MANAGER_H_
@@ -46,10 +53,13 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
+#include "migration/bucket_store.h"
 
 namespace ldb {
 class Cache;
@@ -101,7 +111,7 @@ struct AreaStat {
   uint64_t quota_bytes = 0;  // 0 = unlimited
 };
 
-class StorageManager {
+class StorageManager final : public migration::BucketStore {
  public:
   static constexpr uint32_t kAreaCount = 65536;
 
@@ -150,6 +160,27 @@ class StorageManager {
   // Syncs the WAL and closes the DB. Later calls fail with Unavailable. Idempotent.
   Status Close();
 
+  // migration::BucketStore.
+  Status ScanBucket(uint32_t bucket,
+                    const std::function<bool(proto::MigratedEntry* entry)>& emit) override;
+  Status ReadEntry(uint32_t bucket, uint32_t area, std::string_view key,
+                   proto::MigratedEntry* entry) override;
+  void StartRecording(uint32_t bucket) override;
+  std::vector<migration::ChangedKey> TakeChanges(uint32_t bucket) override;
+  void StopRecording(uint32_t bucket) override;
+  void Fence(uint32_t bucket) override;
+  void Unfence(uint32_t bucket) override;
+  Status ApplyMigrated(uint32_t bucket,
+                       const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries)
+      override;
+  Status ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* ticket) override;
+  Status CompactBucket(const migration::ReclaimTicket& ticket,
+                       migration::CleanupResult* result) override;
+  Status RetireReclaim(const migration::ReclaimTicket& ticket) override;
+  std::vector<migration::ReclaimTicket> PendingReclaims() override;
+  Status SetCleanupPaused(bool paused) override;
+  bool CleanupPaused() const override;
+
  private:
   struct AreaCounters {
     std::atomic<uint64_t> ops{0};
@@ -162,6 +193,7 @@ class StorageManager {
     bool found = false;
     uint32_t version = 0;
     uint32_t created = 0;
+    uint32_t modified = 0;
     uint32_t expire = 0;
     std::string value;  // user value
   };
@@ -180,6 +212,17 @@ class StorageManager {
   Status WriteLocked(uint32_t area, std::string_view key, uint32_t bucket,
                      const Existing& old, uint32_t version, uint32_t expire,
                      std::string_view value);
+  // As WriteLocked with the whole meta given (migrated entries); quota enforced only
+  // with enforce_quota. REQUIRES: the key's stripe held.
+  Status WriteMetaLocked(uint32_t area, std::string_view key, uint32_t bucket,
+                         const Existing& old, uint32_t version, uint32_t created,
+                         uint32_t modified, uint32_t expire, std::string_view value,
+                         bool enforce_quota, bool sync);
+  // Unavailable when bucket is fenced. REQUIRES: the key's stripe held.
+  Status CheckFence(uint32_t bucket) const;
+  // Records (area, key) when bucket is recording. REQUIRES: the key's stripe held.
+  void RecordChange(uint32_t bucket, uint32_t area, std::string_view key);
+  uint64_t LargestFileNumber();
   // Deletes the key and un-accounts `old`. REQUIRES: the key's stripe held.
   Status DeleteLocked(uint32_t area, std::string_view key, uint32_t bucket,
                       const Existing& old);
@@ -201,6 +244,14 @@ class StorageManager {
 
   std::atomic<bool> closed_{false};
   std::mutex recount_mu_;  // one Recount at a time
+
+  // Migration state: fenced buckets and the change sets of recording buckets. The
+  // counters let writes skip the mutex while nothing is fenced / recording.
+  mutable std::mutex migrate_mu_;
+  std::unordered_set<uint32_t> fenced_;                                    // migrate_mu_
+  std::unordered_map<uint32_t, std::unordered_set<std::string>> changes_;  // migrate_mu_
+  std::atomic<int> fenced_count_{0};
+  std::atomic<int> recording_count_{0};
 };
 
 }  // namespace tessera::ds

@@ -1,0 +1,329 @@
+// StorageManager's migration::BucketStore side: change recording, fences, applying
+// migrated batches, bucket reclaims and their cleanup compactions.
+#include <glog/logging.h>
+
+#include <charconv>
+#include <unordered_map>
+
+#include "comparators/gc_registry.h"
+#include "comparators/key_codec.h"
+#include "dataserver/storage_manager.h"
+#include "ldb/db.h"
+#include "ldb/iterator.h"
+#include "ldb/options.h"
+#include "ldb/write_batch.h"
+
+namespace tessera::ds {
+
+namespace cmp = tessera::comparators;
+
+namespace {
+
+Status FromLdbStatus(const ldb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound();
+  return Status::Internal(std::string(what) + ": " + s.ToString());
+}
+
+std::string ChangeKey(uint32_t area, std::string_view key) {
+  std::string out;
+  out.reserve(2 + key.size());
+  out.push_back(static_cast<char>((area >> 8) & 0xff));
+  out.push_back(static_cast<char>(area & 0xff));
+  out.append(key);
+  return out;
+}
+
+uint64_t ParseU64(const std::string& text) {
+  uint64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+}  // namespace
+
+Status StorageManager::CheckFence(uint32_t bucket) const {
+  if (fenced_count_.load(std::memory_order_acquire) == 0) return Status::OK();
+  std::lock_guard<std::mutex> l(migrate_mu_);
+  if (fenced_.count(bucket) != 0) {
+    return Status::Unavailable("bucket " + std::to_string(bucket) + " is migrating");
+  }
+  return Status::OK();
+}
+
+void StorageManager::RecordChange(uint32_t bucket, uint32_t area, std::string_view key) {
+  if (recording_count_.load(std::memory_order_acquire) == 0) return;
+  std::lock_guard<std::mutex> l(migrate_mu_);
+  auto it = changes_.find(bucket);
+  if (it != changes_.end()) it->second.insert(ChangeKey(area, key));
+}
+
+void StorageManager::StartRecording(uint32_t bucket) {
+  std::lock_guard<std::mutex> l(migrate_mu_);
+  auto [it, inserted] = changes_.try_emplace(bucket);
+  if (inserted) {
+    recording_count_.fetch_add(1);
+  } else {
+    it->second.clear();
+  }
+}
+
+std::vector<migration::ChangedKey> StorageManager::TakeChanges(uint32_t bucket) {
+  std::unordered_set<std::string> taken;
+  {
+    std::lock_guard<std::mutex> l(migrate_mu_);
+    auto it = changes_.find(bucket);
+    if (it == changes_.end()) return {};
+    taken.swap(it->second);
+  }
+  std::vector<migration::ChangedKey> out;
+  out.reserve(taken.size());
+  for (const std::string& k : taken) {
+    const uint32_t area = (static_cast<uint32_t>(static_cast<uint8_t>(k[0])) << 8) |
+                          static_cast<uint8_t>(k[1]);
+    out.emplace_back(area, k.substr(2));
+  }
+  return out;
+}
+
+void StorageManager::StopRecording(uint32_t bucket) {
+  std::lock_guard<std::mutex> l(migrate_mu_);
+  if (changes_.erase(bucket) != 0) recording_count_.fetch_sub(1);
+}
+
+void StorageManager::Fence(uint32_t bucket) {
+  {
+    std::lock_guard<std::mutex> l(migrate_mu_);
+    if (!fenced_.insert(bucket).second) return;
+    fenced_count_.fetch_add(1);
+  }
+  // A write that passed the fence check holds its stripe until it is applied and
+  // recorded: taking every stripe once waits for all of them.
+  for (size_t i = 0; i <= stripe_mask_; ++i) {
+    std::lock_guard<std::mutex> l(stripes_[i]);
+  }
+}
+
+void StorageManager::Unfence(uint32_t bucket) {
+  std::lock_guard<std::mutex> l(migrate_mu_);
+  if (fenced_.erase(bucket) != 0) fenced_count_.fetch_sub(1);
+}
+
+Status StorageManager::ScanBucket(
+    uint32_t bucket, const std::function<bool(proto::MigratedEntry* entry)>& emit) {
+  if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
+  if (bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
+  const ldb::Snapshot* snap = db_->GetSnapshot();
+  ldb::ReadOptions ro;
+  ro.snapshot = snap;
+  ro.fill_cache = false;
+  const cmp::StoredKeyRange range = cmp::BucketKeyRange(bucket);
+  const uint32_t now = NowSeconds();
+  ldb::Status ls;
+  {
+    std::unique_ptr<ldb::Iterator> it = db_->NewIterator(ro);
+    proto::MigratedEntry e;
+    for (it->Seek(range.start); it->Valid(); it->Next()) {
+      cmp::KeyParts parts;
+      if (!cmp::DecodeStoredKey(it->key(), &parts)) continue;
+      if (parts.bucket != bucket) break;
+      cmp::ValueMeta meta;
+      ldb::Slice user_value;
+      if (!cmp::DecodeStoredValue(it->value(), &meta, &user_value)) continue;
+      if (meta.expire != 0 && meta.expire <= now) continue;  // expired: not sent
+      e.Clear();
+      e.set_area(parts.area);
+      e.set_key(parts.user_key.data(), parts.user_key.size());
+      e.set_value(user_value.data(), user_value.size());
+      e.set_version(meta.version);
+      e.set_expire_at(meta.expire);
+      e.set_created(meta.created);
+      e.set_modified(meta.modified);
+      if (!emit(&e)) break;
+    }
+    ls = it->status();
+  }
+  db_->ReleaseSnapshot(snap);
+  return FromLdbStatus(ls, "scan bucket");
+}
+
+Status StorageManager::ReadEntry(uint32_t bucket, uint32_t area, std::string_view key,
+                                 proto::MigratedEntry* entry) {
+  if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
+  if (area >= kAreaCount || bucket > cmp::kMaxBucket || key.empty()) {
+    return Status::InvalidArgument("bad key");
+  }
+  const std::string stored_key =
+      cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), key);
+  Existing e;
+  Status s = ReadExisting(stored_key, &e);
+  if (!s.ok()) return s;
+  entry->Clear();
+  entry->set_area(area);
+  entry->set_key(key.data(), key.size());
+  if (!e.found) {
+    entry->set_removed(true);
+    return Status::OK();
+  }
+  entry->set_value(std::move(e.value));
+  entry->set_version(e.version);
+  entry->set_expire_at(e.expire);
+  entry->set_created(e.created);
+  entry->set_modified(e.modified);
+  return Status::OK();
+}
+
+Status StorageManager::ApplyMigrated(
+    uint32_t bucket, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries) {
+  if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
+  if (bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
+  const uint32_t now = NowSeconds();
+  for (const proto::MigratedEntry& e : entries) {
+    if (e.area() >= kAreaCount || e.key().empty()) {
+      return Status::InvalidArgument("bad migrated key");
+    }
+    const uint32_t area = e.area();
+    const std::string stored_key =
+        cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), e.key());
+    std::lock_guard<std::mutex> l(StripeFor(area, e.key()));
+    Existing old;
+    Status s = ReadExisting(stored_key, &old);
+    if (!s.ok()) return s;
+    if (e.removed() || (e.expire_at() != 0 && e.expire_at() <= now)) {
+      if (!old.found) continue;
+      ldb::Status ls = db_->Delete(ldb::WriteOptions(), stored_key);
+      if (!ls.ok()) return FromLdbStatus(ls, "delete");
+      AreaCounters& ac = areas_[area];
+      ac.keys.fetch_sub(1, std::memory_order_relaxed);
+      ac.bytes.fetch_sub(static_cast<int64_t>(e.key().size() + old.value.size()),
+                         std::memory_order_relaxed);
+      continue;
+    }
+    s = WriteMetaLocked(area, e.key(), bucket, old, e.version(), e.created(), e.modified(),
+                        e.expire_at(), e.value(), /*enforce_quota=*/false, /*sync=*/false);
+    if (!s.ok()) return s;
+  }
+  if (options_.sync_writes) {
+    ldb::WriteBatch empty;
+    ldb::WriteOptions wo;
+    wo.sync = true;
+    ldb::Status ls = db_->Write(wo, &empty);
+    if (!ls.ok()) return FromLdbStatus(ls, "sync");
+  }
+  return Status::OK();
+}
+
+uint64_t StorageManager::LargestFileNumber() {
+  std::string v;
+  if (!db_->GetProperty("ldb.largest-filenumber", &v)) return 0;
+  return ParseU64(v);
+}
+
+Status StorageManager::ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* ticket) {
+  if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
+  if (bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
+  std::lock_guard<std::mutex> recount(recount_mu_);
+  // The snapshot and the sequence the entry reclaims up to are taken with every
+  // stripe held, so no write of ours lies between them.
+  const ldb::Snapshot* snap = nullptr;
+  uint64_t sequence = 0;
+  {
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(stripe_mask_ + 1);
+    for (size_t i = 0; i <= stripe_mask_; ++i) locks.emplace_back(stripes_[i]);
+    snap = db_->GetSnapshot();
+    std::string seq;
+    db_->GetProperty("ldb.sequence", &seq);
+    sequence = ParseU64(seq);
+  }
+  // Count what the entry is about to hide (before the Add: afterwards reads hide it).
+  std::unordered_map<uint32_t, std::pair<int64_t, int64_t>> counted;
+  ldb::ReadOptions ro;
+  ro.snapshot = snap;
+  ro.fill_cache = false;
+  ldb::Status ls;
+  {
+    std::unique_ptr<ldb::Iterator> it = db_->NewIterator(ro);
+    const cmp::StoredKeyRange range = cmp::BucketKeyRange(bucket);
+    for (it->Seek(range.start); it->Valid(); it->Next()) {
+      cmp::KeyParts parts;
+      if (!cmp::DecodeStoredKey(it->key(), &parts)) continue;
+      if (parts.bucket != bucket) break;
+      const size_t value_bytes =
+          it->value().size() > cmp::kValueMetaSize ? it->value().size() - cmp::kValueMetaSize : 0;
+      auto& c = counted[parts.area];
+      c.first += 1;
+      c.second += static_cast<int64_t>(parts.user_key.size() + value_bytes);
+    }
+    ls = it->status();
+  }
+  db_->ReleaseSnapshot(snap);
+  if (!ls.ok()) return FromLdbStatus(ls, "scan bucket");
+
+  cmp::GcEntry entry;
+  entry.kind = cmp::GcKind::kBucket;
+  entry.bucket = bucket;
+  entry.sequence = sequence;
+  entry.file_number = LargestFileNumber() + 1;
+  entry.created = NowSeconds();
+  ls = registry_->Add(entry);
+  if (!ls.ok()) return FromLdbStatus(ls, "GC registry add");
+  for (const auto& [area, c] : counted) {
+    areas_[area].keys.fetch_sub(c.first, std::memory_order_relaxed);
+    areas_[area].bytes.fetch_sub(c.second, std::memory_order_relaxed);
+  }
+  ticket->bucket = bucket;
+  ticket->sequence = sequence;
+  // Read after the Add (comparators/README.md): files created from now on are clean.
+  ticket->limit_filenumber = LargestFileNumber() + 1;
+  LOG(INFO) << "storage " << options_.data_dir << ": bucket " << bucket
+            << " reclaimed up to sequence " << sequence;
+  return Status::OK();
+}
+
+Status StorageManager::CompactBucket(const migration::ReclaimTicket& ticket,
+                                     migration::CleanupResult* result) {
+  if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
+  if (ticket.bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
+  const cmp::StoredKeyRange range = cmp::BucketKeyRange(ticket.bucket);
+  const ldb::Slice begin(range.start);
+  ldb::Slice end;
+  if (range.limit) end = *range.limit;
+  ldb::SelfLevelCompactionStats stats;
+  ldb::Status ls = db_->CompactRangeSelfLevel(ticket.limit_filenumber, &begin,
+                                              range.limit ? &end : nullptr, &stats);
+  if (!ls.ok()) return FromLdbStatus(ls, "cleanup compaction");
+  result->files_compacted = stats.files_compacted + stats.files_dropped_whole;
+  result->bytes_read = stats.bytes_read;
+  result->bytes_written = stats.bytes_written;
+  result->bytes_freed = stats.bytes_dropped;
+  return Status::OK();
+}
+
+Status StorageManager::RetireReclaim(const migration::ReclaimTicket& ticket) {
+  if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
+  ldb::Status ls = registry_->Remove(cmp::GcKind::kBucket, ticket.bucket, 0, ticket.sequence);
+  if (ls.IsNotFound()) return Status::OK();  // a newer reclaim of the bucket keeps its entry
+  return FromLdbStatus(ls, "GC registry remove");
+}
+
+std::vector<migration::ReclaimTicket> StorageManager::PendingReclaims() {
+  std::vector<migration::ReclaimTicket> out;
+  if (closed_.load(std::memory_order_acquire)) return out;
+  const uint64_t limit = LargestFileNumber() + 1;
+  for (const cmp::GcEntry& e : registry_->List()) {
+    if (e.kind != cmp::GcKind::kBucket) continue;
+    out.push_back(migration::ReclaimTicket{e.bucket, e.sequence, limit});
+  }
+  return out;
+}
+
+Status StorageManager::SetCleanupPaused(bool paused) {
+  if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
+  ldb::Status ls = paused ? registry_->Pause() : registry_->Resume();
+  return FromLdbStatus(ls, "GC registry pause");
+}
+
+bool StorageManager::CleanupPaused() const { return registry_->paused(); }
+
+}  // namespace tessera::ds

@@ -1,0 +1,190 @@
+#include "migration/cleanup_scheduler.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+namespace tessera::migration {
+
+Status ParseCleanupWindow(const std::string& text, int* start, int* end) {
+  *start = -1;
+  *end = -1;
+  if (text.empty()) return Status::OK();
+  auto hour = [](const std::string& t, int* out) {
+    if (t.empty() || t.size() > 2) return false;
+    int v = 0;
+    for (char c : t) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    if (v > 23) return false;
+    *out = v;
+    return true;
+  };
+  const size_t dash = text.find('-');
+  int s = 0, e = 0;
+  if (dash == std::string::npos || !hour(text.substr(0, dash), &s) ||
+      !hour(text.substr(dash + 1), &e)) {
+    return Status::InvalidArgument("cleanup window '" + text + "' is not HH-HH (00..23)");
+  }
+  if (s != e) {
+    *start = s;
+    *end = e;
+  }
+  return Status::OK();
+}
+
+CleanupScheduler::CleanupScheduler(CleanupOptions options, BucketStore* store)
+    : options_(std::move(options)), store_(store) {}
+
+CleanupScheduler::~CleanupScheduler() { Stop(); }
+
+void CleanupScheduler::Start() {
+  std::vector<ReclaimTicket> persisted = store_->PendingReclaims();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (thread_.joinable() || stop_) return;
+    paused_ = store_->CleanupPaused();
+  }
+  for (const ReclaimTicket& t : persisted) Enqueue(t);
+  if (!persisted.empty()) {
+    LOG(INFO) << "cleanup: " << persisted.size() << " reclaimed buckets from before a restart";
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void CleanupScheduler::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CleanupScheduler::Enqueue(const ReclaimTicket& ticket) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    bool merged = false;
+    for (ReclaimTicket& t : queue_) {
+      if (t.bucket != ticket.bucket) continue;
+      if (ticket.sequence > t.sequence) t.sequence = ticket.sequence;
+      if (ticket.limit_filenumber > t.limit_filenumber) {
+        t.limit_filenumber = ticket.limit_filenumber;
+      }
+      merged = true;
+      break;
+    }
+    if (!merged) queue_.push_back(ticket);
+  }
+  cv_.notify_all();
+}
+
+Status CleanupScheduler::Pause() {
+  Status s = store_->SetCleanupPaused(true);
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    paused_ = true;
+  }
+  LOG(INFO) << "cleanup paused";
+  return Status::OK();
+}
+
+Status CleanupScheduler::Resume() {
+  Status s = store_->SetCleanupPaused(false);
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    paused_ = false;
+  }
+  cv_.notify_all();
+  LOG(INFO) << "cleanup resumed";
+  return Status::OK();
+}
+
+bool CleanupScheduler::paused() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return paused_;
+}
+
+CleanupScheduler::Stats CleanupScheduler::stats() const {
+  Stats s;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    s.pending = queue_.size() + (running_one_ ? 1 : 0);
+  }
+  s.buckets_cleaned = buckets_cleaned_.load();
+  s.bytes_freed = bytes_freed_.load();
+  s.bytes_written = bytes_written_.load();
+  return s;
+}
+
+bool CleanupScheduler::WaitIdle(uint32_t timeout_ms) {
+  std::unique_lock<std::mutex> l(mu_);
+  return cv_.wait_for(l, std::chrono::milliseconds(timeout_ms),
+                      [&] { return queue_.empty() && !running_one_; });
+}
+
+bool CleanupScheduler::InWindow() const {
+  if (options_.window_start < 0) return true;
+  int hour = 0;
+  if (options_.hour_now) {
+    hour = options_.hour_now();
+  } else {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    hour = tm.tm_hour;
+  }
+  const int s = options_.window_start, e = options_.window_end;
+  return s < e ? (hour >= s && hour < e) : (hour >= s || hour < e);
+}
+
+void CleanupScheduler::Run() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stop_) {
+    if (queue_.empty() || paused_ || !InWindow()) {
+      // Outside the window the hour is checked again every few seconds.
+      cv_.wait_for(l, std::chrono::seconds(5), [&] {
+        return stop_ || (!queue_.empty() && !paused_ && InWindow());
+      });
+      continue;
+    }
+    ReclaimTicket t = queue_.front();
+    queue_.pop_front();
+    running_one_ = true;
+    l.unlock();
+    const auto start = std::chrono::steady_clock::now();
+    CleanupResult r;
+    Status s = store_->CompactBucket(t, &r);
+    if (s.ok()) s = store_->RetireReclaim(t);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    l.lock();
+    running_one_ = false;
+    if (s.ok()) {
+      buckets_cleaned_.fetch_add(1);
+      bytes_freed_.fetch_add(r.bytes_freed);
+      bytes_written_.fetch_add(r.bytes_written);
+      LOG(INFO) << "cleanup: bucket " << t.bucket << " done in " << ms << " ms: "
+                << r.files_compacted << " files, " << r.bytes_read << " bytes read, "
+                << r.bytes_written << " written, " << r.bytes_freed << " freed";
+    } else {
+      LOG(WARNING) << "cleanup: bucket " << t.bucket << " failed: " << s.ToString()
+                   << " (retried later)";
+      if (!stop_) queue_.push_back(t);
+    }
+    cv_.notify_all();
+    const uint32_t pause = s.ok() ? options_.pause_ms : std::max<uint32_t>(options_.pause_ms, 1000);
+    if (pause > 0 && !stop_) {
+      cv_.wait_for(l, std::chrono::milliseconds(pause), [&] { return stop_; });
+    }
+  }
+}
+
+}  // namespace tessera::migration

@@ -1,0 +1,397 @@
+#include "migration/migration_manager.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+namespace tessera::migration {
+
+namespace {
+
+size_t EntryBytes(const proto::MigratedEntry& e) { return e.key().size() + e.value().size() + 32; }
+
+}  // namespace
+
+MigrationManager::MigrationManager(MigrationOptions options, BucketStore* store,
+                                   MigrationCallbacks callbacks)
+    : options_(std::move(options)), store_(store), callbacks_(std::move(callbacks)) {
+  RpcChannelOptions co;
+  co.max_frame_bytes = options_.max_frame_bytes;
+  for (const HostPort& hp : options_.config_servers) {
+    config_channels_.push_back(std::make_unique<RpcChannel>(io_.io(), hp, co));
+  }
+}
+
+MigrationManager::~MigrationManager() {
+  Stop();
+  {
+    std::lock_guard<std::mutex> l(channels_mu_);
+    channels_.clear();
+  }
+  config_channels_.clear();
+  io_.Stop();
+}
+
+void MigrationManager::Start() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!workers_.empty() || stopping()) return;
+  const int n = std::max(1, options_.parallel);
+  for (int i = 0; i < n; ++i) workers_.emplace_back([this] { Worker(); });
+}
+
+void MigrationManager::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_.store(true, std::memory_order_release);
+    pending_.clear();
+  }
+  cv_.notify_all();
+  // Break calls in flight.
+  {
+    std::lock_guard<std::mutex> l(channels_mu_);
+    for (auto& [addr, ch] : channels_) ch->Close();
+  }
+  for (auto& ch : config_channels_) ch->Close();
+  for (std::thread& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  workers_.clear();
+}
+
+bool MigrationManager::PlanFor(const BucketTable* table, uint32_t bucket, Plan* plan) const {
+  if (table == nullptr || !table->migrating() || bucket >= table->bucket_count()) return false;
+  if (!table->BucketMoving(bucket)) return false;
+  const int self = table->ServerIndex(options_.self_address);
+  if (!table->IsMaster(bucket, self)) return false;
+  const uint32_t dest = table->DestinationCopies(bucket)[0];
+  if (dest == static_cast<uint32_t>(self)) return false;  // master stays; replicas only
+  plan->destination = table->server(dest).address();
+  return true;
+}
+
+bool MigrationManager::Flipped(const BucketTable* table, uint32_t bucket,
+                               const std::string& dest) {
+  return table != nullptr && bucket < table->bucket_count() && table->MasterAddress(bucket) == dest;
+}
+
+void MigrationManager::OnTable(const std::shared_ptr<const BucketTable>& table) {
+  if (!table) return;
+  std::vector<uint32_t> add;
+  if (table->migrating() && !table->migration_paused()) {
+    const int self = table->ServerIndex(options_.self_address);
+    if (self >= 0) {
+      Plan plan;
+      for (uint32_t b = 0; b < table->bucket_count(); ++b) {
+        if (table->IsMaster(b, self) && PlanFor(table.get(), b, &plan)) add.push_back(b);
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    migration_id_ = table->migration_id();
+    if (stopping()) return;
+    for (uint32_t b : add) {
+      if (busy_.insert(b).second) pending_.push_back(b);
+    }
+  }
+  if (!add.empty()) cv_.notify_all();
+}
+
+size_t MigrationManager::busy() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return busy_.size();
+}
+
+void MigrationManager::Worker() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    cv_.wait(l, [&] { return stopping() || !pending_.empty(); });
+    if (stopping()) return;
+    const uint32_t b = pending_.front();
+    pending_.pop_front();
+    l.unlock();
+    RunBucket(b);
+    l.lock();
+    busy_.erase(b);
+    in_flight_.erase(b);
+  }
+}
+
+bool MigrationManager::Sleep(uint32_t ms) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, std::chrono::milliseconds(ms), [&] { return stopping(); });
+  return !stopping();
+}
+
+void MigrationManager::SetPhase(uint32_t bucket, const char* phase) {
+  std::lock_guard<std::mutex> l(mu_);
+  in_flight_[bucket].set_phase(phase);
+}
+
+void MigrationManager::AddSent(uint32_t bucket, uint64_t keys, uint64_t bytes) {
+  keys_sent_.fetch_add(keys, std::memory_order_relaxed);
+  bytes_sent_.fetch_add(bytes, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> l(mu_);
+  proto::BucketMigration& m = in_flight_[bucket];
+  m.set_keys_sent(m.keys_sent() + keys);
+  m.set_bytes_sent(m.bytes_sent() + bytes);
+}
+
+void MigrationManager::RunBucket(uint32_t bucket) {
+  uint32_t attempt = 0;
+  while (!stopping()) {
+    std::shared_ptr<const BucketTable> table = callbacks_.current_table();
+    Plan plan;
+    if (!PlanFor(table.get(), bucket, &plan)) return;  // flipped, or the plan changed
+    if (table->migration_paused()) return;             // paused: start nothing new
+    ++attempt;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      proto::BucketMigration& m = in_flight_[bucket];
+      m.Clear();
+      m.set_bucket(bucket);
+      m.set_destination(plan.destination);
+      m.set_attempt(attempt);
+      m.set_phase("scan");
+    }
+    const auto start = std::chrono::steady_clock::now();
+    Status s = RunAttempt(bucket, plan, attempt);
+    if (s.ok()) {
+      buckets_sent_.fetch_add(1);
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+      LOG(INFO) << "migration: bucket " << bucket << " moved to " << plan.destination << " in "
+                << ms << " ms (attempt " << attempt << ")";
+      return;
+    }
+    if (stopping()) return;
+    LOG(WARNING) << "migration: bucket " << bucket << " to " << plan.destination << " attempt "
+                 << attempt << " abandoned: " << s.ToString();
+    if (!Sleep(options_.retry_backoff_ms)) return;
+  }
+}
+
+Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, uint32_t attempt) {
+  (void)attempt;
+  store_->StartRecording(bucket);
+  bool fenced = false;
+  // Any return lifts the fence and stops recording.
+  struct Cleanup {
+    BucketStore* store;
+    uint32_t bucket;
+    bool* fenced;
+    ~Cleanup() {
+      if (*fenced) store->Unfence(bucket);
+      store->StopRecording(bucket);
+    }
+  } cleanup{store_, bucket, &fenced};
+
+  // 1. Scan under a snapshot.
+  std::vector<proto::MigratedEntry> batch;
+  size_t batch_bytes = 0;
+  bool first = true;
+  Status send_status;
+  Status s = store_->ScanBucket(bucket, [&](proto::MigratedEntry* e) {
+    batch_bytes += EntryBytes(*e);
+    batch.push_back(std::move(*e));
+    if (batch.size() >= options_.batch_entries || batch_bytes >= options_.batch_bytes) {
+      send_status = SendBatch(bucket, plan, first, &batch, batch_bytes);
+      first = false;
+      batch_bytes = 0;
+      if (!send_status.ok()) return false;
+    }
+    return true;
+  });
+  if (!s.ok()) return s;
+  if (!send_status.ok()) return send_status;
+  // The first batch goes out even when the bucket is empty: the destination reclaims.
+  if (first || !batch.empty()) {
+    s = SendBatch(bucket, plan, first, &batch, batch_bytes);
+    if (!s.ok()) return s;
+    first = false;
+  }
+
+  // 2. Catch up while the change set shrinks.
+  auto send_changes = [&](const std::vector<ChangedKey>& keys) -> Status {
+    std::vector<proto::MigratedEntry> out;
+    size_t bytes = 0;
+    for (const ChangedKey& k : keys) {
+      proto::MigratedEntry e;
+      Status rs = store_->ReadEntry(bucket, k.first, k.second, &e);
+      if (!rs.ok()) return rs;
+      bytes += EntryBytes(e);
+      out.push_back(std::move(e));
+      if (out.size() >= options_.batch_entries || bytes >= options_.batch_bytes) {
+        rs = SendBatch(bucket, plan, false, &out, bytes);
+        if (!rs.ok()) return rs;
+        bytes = 0;
+      }
+    }
+    if (!out.empty()) return SendBatch(bucket, plan, false, &out, bytes);
+    return Status::OK();
+  };
+  SetPhase(bucket, "catch-up");
+  size_t previous = SIZE_MAX;
+  for (int round = 0; round < options_.max_catchup_rounds; ++round) {
+    if (stopping()) return Status::Unavailable("stopping");
+    std::vector<ChangedKey> changes = store_->TakeChanges(bucket);
+    s = send_changes(changes);
+    if (!s.ok()) return s;
+    if (changes.size() <= options_.catchup_fence_keys || changes.size() >= previous) break;
+    previous = changes.size();
+  }
+
+  // 3. Fence, drain, send the last changes.
+  SetPhase(bucket, "fenced");
+  store_->Fence(bucket);
+  fenced = true;
+  s = send_changes(store_->TakeChanges(bucket));
+  if (!s.ok()) return s;
+
+  // 4. Report.
+  SetPhase(bucket, "reported");
+  return Report(bucket, plan);
+}
+
+RpcChannel* MigrationManager::ChannelTo(const std::string& address) {
+  std::lock_guard<std::mutex> l(channels_mu_);
+  auto it = channels_.find(address);
+  if (it != channels_.end()) return it->second.get();
+  HostPort hp;
+  if (!ParseHostPort(address, &hp).ok()) return nullptr;
+  RpcChannelOptions co;
+  co.max_frame_bytes = options_.max_frame_bytes;
+  auto ch = std::make_unique<RpcChannel>(io_.io(), hp, co);
+  if (stopping()) ch->Close();
+  RpcChannel* raw = ch.get();
+  channels_.emplace(address, std::move(ch));
+  return raw;
+}
+
+void MigrationManager::Throttle(size_t bytes) {
+  if (options_.bytes_per_sec == 0) return;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point until;
+  {
+    std::lock_guard<std::mutex> l(throttle_mu_);
+    const Clock::time_point now = Clock::now();
+    if (next_send_ < now) next_send_ = now;
+    until = next_send_;
+    next_send_ += std::chrono::nanoseconds(
+        static_cast<int64_t>(static_cast<double>(bytes) * 1e9 / options_.bytes_per_sec));
+  }
+  const auto wait = until - Clock::now();
+  if (wait > Clock::duration::zero()) {
+    Sleep(static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(wait).count() + 1));
+  }
+}
+
+Status MigrationManager::SendBatch(uint32_t bucket, const Plan& plan, bool first,
+                                   std::vector<proto::MigratedEntry>* entries, size_t bytes) {
+  if (stopping()) return Status::Unavailable("stopping");
+  std::shared_ptr<const BucketTable> table = callbacks_.current_table();
+  Plan now;
+  if (!PlanFor(table.get(), bucket, &now) || now.destination != plan.destination) {
+    return Status::StaleTable("the plan for bucket " + std::to_string(bucket) + " changed");
+  }
+  Throttle(bytes);
+  RpcChannel* ch = ChannelTo(plan.destination);
+  if (ch == nullptr) return Status::InvalidArgument("bad destination " + plan.destination);
+  proto::Request req;
+  req.set_table_version(table->version());
+  proto::MigrateBatchRequest* mb = req.mutable_migrate_batch();
+  mb->set_migration_id(table->migration_id());
+  mb->set_bucket(bucket);
+  mb->set_first(first);
+  mb->set_source(options_.self_address);
+  const uint64_t keys = entries->size();
+  for (proto::MigratedEntry& e : *entries) *mb->add_entries() = std::move(e);
+  entries->clear();
+  proto::Response resp;
+  Status s = ch->CallSync(&req, options_.rpc_timeout_ms, &resp);
+  if (!s.ok()) return s;
+  if (resp.code() != proto::OK) {
+    if (resp.code() == proto::STALE_TABLE && resp.table_version() > table->version() &&
+        callbacks_.fetch_table) {
+      callbacks_.fetch_table();
+    }
+    return Status(static_cast<Code>(resp.code()),
+                  "destination " + plan.destination + ": " + resp.message());
+  }
+  AddSent(bucket, keys, bytes);
+  return Status::OK();
+}
+
+Status MigrationManager::Report(uint32_t bucket, const Plan& plan) {
+  int refusals = 0;
+  while (!stopping()) {
+    std::shared_ptr<const BucketTable> table = callbacks_.current_table();
+    if (Flipped(table.get(), bucket, plan.destination)) return Status::OK();
+    Plan now;
+    if (!PlanFor(table.get(), bucket, &now) || now.destination != plan.destination) {
+      return Status::StaleTable("the plan for bucket " + std::to_string(bucket) + " changed");
+    }
+    proto::Request req;
+    req.set_table_version(table->version());
+    proto::BucketDoneRequest* bd = req.mutable_bucket_done();
+    bd->set_source(options_.self_address);
+    bd->set_bucket(bucket);
+    bd->set_migration_id(table->migration_id());
+    bool answered = false;
+    for (auto& ch : config_channels_) {
+      proto::Request copy = req;
+      proto::Response resp;
+      Status s = ch->CallSync(&copy, options_.rpc_timeout_ms, &resp);
+      if (!s.ok()) continue;  // try the next config server
+      answered = true;
+      if (resp.has_bucket_done() && resp.bucket_done().has_table()) {
+        std::shared_ptr<const BucketTable> t;
+        Status v = BucketTable::FromProto(std::move(*resp.mutable_bucket_done()->mutable_table()), &t);
+        if (v.ok()) {
+          callbacks_.adopt_table(t);
+        } else {
+          LOG(WARNING) << "migration: invalid table from " << ch->address() << ": " << v.ToString();
+        }
+      }
+      if (resp.code() == proto::OK || resp.code() == proto::STALE_TABLE) {
+        // Accepted (the flip is in a newer table) or our table is old: wait for a table
+        // newer than the one we reported with, then look again.
+        if (callbacks_.current_table()->version() <= table->version()) {
+          if (callbacks_.fetch_table) callbacks_.fetch_table();
+          for (int i = 0; i < 200 && callbacks_.current_table()->version() <= table->version();
+               ++i) {
+            if (!Sleep(10)) return Status::Unavailable("stopping");
+          }
+        }
+      } else {
+        LOG(WARNING) << "migration: bucket " << bucket << " report refused by "
+                     << ch->address() << ": " << resp.message();
+        if (++refusals >= 5) {
+          return Status(static_cast<Code>(resp.code()), "report refused: " + resp.message());
+        }
+        if (callbacks_.fetch_table) callbacks_.fetch_table();
+        if (!Sleep(options_.retry_backoff_ms)) return Status::Unavailable("stopping");
+      }
+      break;
+    }
+    if (!answered && !Sleep(options_.retry_backoff_ms)) break;
+  }
+  return Status::Unavailable("stopping");
+}
+
+void MigrationManager::FillStats(proto::MigrationStats* stats) const {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stats->set_migration_id(migration_id_);
+    for (const auto& [b, m] : in_flight_) *stats->add_in_flight() = m;
+  }
+  stats->set_buckets_sent(buckets_sent_.load());
+  stats->set_keys_sent(keys_sent_.load());
+  stats->set_bytes_sent(bytes_sent_.load());
+}
+
+}  // namespace tessera::migration
