@@ -205,21 +205,29 @@ void Version::ForEachOverlapping(const Slice& user_key,
                                  const Slice& internal_key, Func&& func) {
   const Comparator* ucmp = vset_->icmp_->user_comparator();
 
-  // Level 0: every file whose range holds the key, newest first.
-  std::vector<FileMetaData*> level0;
-  level0.reserve(files_[0].size());
+  // Level 0: every file whose range holds the key, newest first. (Collected
+  // on the stack unless level 0 is unusually deep: this runs for every Get.)
+  constexpr size_t kStackFiles = 64;
+  FileMetaData* stack_files[kStackFiles];
+  std::vector<FileMetaData*> heap_files;
+  FileMetaData** level0 = stack_files;
+  if (files_[0].size() > kStackFiles) {
+    heap_files.resize(files_[0].size());
+    level0 = heap_files.data();
+  }
+  size_t n = 0;
   for (FileMetaData* f : files_[0]) {
     if (ucmp->Compare(user_key, f->smallest.user_key()) >= 0 &&
         ucmp->Compare(user_key, f->largest.user_key()) <= 0) {
-      level0.push_back(f);
+      level0[n++] = f;
     }
   }
-  std::sort(level0.begin(), level0.end(),
+  std::sort(level0, level0 + n,
             [](const FileMetaData* a, const FileMetaData* b) {
               return a->number > b->number;
             });
-  for (FileMetaData* f : level0) {
-    if (!func(0, f)) return;
+  for (size_t i = 0; i < n; ++i) {
+    if (!func(0, level0[i])) return;
   }
 
   // Deeper levels: at most one file each.
