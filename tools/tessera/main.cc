@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cluster_commands.h"
 #include "data_commands.h"
+#include "migrate_commands.h"
 
 DEFINE_string(config_servers, "127.0.0.1:7100",
               "Comma-separated host:port list of the config servers (the default is the "
@@ -24,6 +25,11 @@ DEFINE_uint32(cas_version, 0, "put/del/incr/decr (spelled --version=V): CAS, the
 DEFINE_int64(initial, 0, "incr/decr: the value a missing counter starts from.");
 DEFINE_uint32(timeout_ms, 2000, "Deadline of each call, retries included.");
 DEFINE_bool(json, false, "Print JSON (one document on stdout) instead of readable text.");
+DEFINE_string(admin_token, "",
+              "migrate: the cluster's admin token (default: $TESSERA_ADMIN_TOKEN, else "
+              "\"local-admin\", the local cluster's).");
+DEFINE_string(to, "", "migrate move-bucket: the destination HOST:PORT.");
+DEFINE_bool(watch, false, "migrate status: refresh every second until the migration is over.");
 
 namespace {
 
@@ -49,6 +55,13 @@ cluster commands:
   table                    the bucket table: version, bucket/copy counts, bucket ranges
                            per node (e.g. "0-340 127.0.0.1:7101"), bucket counts per node
   stats                    per node and per area: ops, keys, bytes
+
+migration commands (admin token: --admin_token, $TESSERA_ADMIN_TOKEN, or "local-admin"):
+  migrate add-node ADDR    add a member: plans and starts a bucket migration to it
+  migrate remove-node ADDR drain a member (its buckets move to the others)
+  migrate move-bucket B --to ADDR   move one bucket's master to a member
+  migrate status [--watch] progress bar: buckets done/total, keys, bytes, rate, ETA
+  migrate pause | resume   sources finish the buckets in flight and start no new one
 
 flags:
   --config_servers=HOST:PORT[,...]   default 127.0.0.1:7100
@@ -140,5 +153,12 @@ int main(int argc_in, char** argv_in) {
 
   if (cli::IsDataCommand(command)) return cli::RunDataCommand(ctx, command, args);
   if (cli::IsClusterCommand(command)) return cli::RunClusterCommand(ctx, command, args);
+  if (command == "migrate") {
+    cli::MigrateOptions mo;
+    mo.admin_token = FLAGS_admin_token;
+    mo.to = FLAGS_to;
+    mo.watch = FLAGS_watch;
+    return cli::RunMigrateCommand(ctx, mo, args);
+  }
   return cli::UsageError("unknown command \"" + command + "\"");
 }
