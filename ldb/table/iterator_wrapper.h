@@ -12,6 +12,7 @@
 #include "ldb/iterator.h"
 #include "ldb/slice.h"
 #include "ldb/status.h"
+#include "table/block.h"
 
 namespace ldb {
 
@@ -30,6 +31,9 @@ class IteratorWrapper {
   // Replaces (and destroys) the wrapped iterator; nullptr leaves it empty.
   void Set(std::unique_ptr<Iterator> iter) {
     iter_ = std::move(iter);
+    // A block iterator (the innermost level of every table scan) is called
+    // directly rather than through the vtable on the per-entry path.
+    block_ = dynamic_cast<BlockIter*>(iter_.get());
     if (iter_ == nullptr) {
       valid_ = false;
     } else {
@@ -45,11 +49,17 @@ class IteratorWrapper {
   }
   Slice value() const {
     assert(Valid());
-    return iter_->value();
+    return block_ != nullptr ? block_->value() : iter_->value();
   }
   Status status() const { return iter_->status(); }
 
   void Next() {
+    if (block_ != nullptr) {
+      block_->Next();  // BlockIter is final: a direct call
+      valid_ = block_->Valid();
+      if (valid_) key_ = block_->key();
+      return;
+    }
     iter_->Next();
     Update();
   }
@@ -77,6 +87,7 @@ class IteratorWrapper {
   }
 
   std::unique_ptr<Iterator> iter_;
+  BlockIter* block_ = nullptr;  // iter_ when it is a BlockIter
   bool valid_ = false;
   Slice key_;  // iter_->key() while valid_
 };
