@@ -81,7 +81,7 @@ TEST_F(ClientClusterTest, DataCallsThroughTheSdk) {
   EXPECT_GT(v.ttl_seconds, 90);
 }
 
-// A node joins (admin add): buckets move to it, the client's cached table is stale,
+// A node joins (admin add): buckets migrate to it, the client's cached table is stale,
 // the old owner answers "wrong owner", and the client refreshes and retries.
 TEST_F(ClientClusterTest, ClientRetriesAfterATableChange) {
   const uint64_t before = client_->table_version();
@@ -111,6 +111,14 @@ TEST_F(ClientClusterTest, ClientRetriesAfterATableChange) {
         return false;
       },
       seconds(10)));
+  // The join migrates buckets to the new node one by one: wait until it is over.
+  ASSERT_TRUE(LocalCluster::WaitFor(
+      [&] {
+        proto::Table t;
+        return cluster_.GetTable(&t).ok() && t.destination_owners_size() == 0 &&
+               t.migration_id() > 0;
+      },
+      seconds(30)));
   for (int i = 0; moved_key.empty() && i < 10000; ++i) {
     std::string key = "k" + std::to_string(i);
     if (MasterOf(key) == node) moved_key = key;
