@@ -541,6 +541,11 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
       options.snapshot != nullptr
           ? static_cast<const SnapshotImpl*>(options.snapshot)->sequence()
           : latest_snapshot;
+  // The built-in bytewise order has no hooks (Comparator's "no" defaults):
+  // its iterator skips asking them per entry.
+  if (user_comparator() == BytewiseComparator()) {
+    return NewDBIterator(user_comparator(), std::move(iter), sequence);
+  }
   // Expiry is judged against the clock as of the iterator's creation, like
   // its sequence.
   return NewDBIterator(user_comparator(), std::move(iter), sequence,
