@@ -97,6 +97,9 @@ size_t WriteBatch::ApproximateSize() const { return rep_.size(); }
 
 void WriteBatch::Put(const Slice& key, const Slice& value) {
   WriteBatchInternal::SetCount(this, WriteBatchInternal::Count(this) + 1);
+  // One allocation for the record rather than one per piece appended (the
+  // string still grows geometrically over many records).
+  rep_.reserve(rep_.size() + 11 + key.size() + value.size());
   rep_.push_back(static_cast<char>(kTypeValue));
   PutLengthPrefixedSlice(&rep_, key);
   PutLengthPrefixedSlice(&rep_, value);
