@@ -312,13 +312,18 @@ TEST_F(MigrationTest, BucketStreamsIdenticallyAndCleanupFreesIt) {
   for (const std::string& k : expiring) {
     EXPECT_EQ(StoredValue(b_.get(), k), "NotFound");
   }
+  // The source books the bucket as sent, and hides its copy, once it has installed the
+  // flipped table (it stops serving the bucket first, then reclaims: never a window
+  // in which it masters the bucket but its data is hidden).
+  ASSERT_TRUE(WaitFor([&] { return a_->Stats().migration().buckets_sent() == 1; },
+                      std::chrono::seconds(10)));
   proto::ServerStats st = a_->Stats();
   EXPECT_EQ(st.migration().keys_sent(), keys.size());  // expired keys were not sent
-  EXPECT_EQ(st.migration().buckets_sent(), 1u);
   EXPECT_EQ(b_->Stats().migration().buckets_received(), 1u);
 
-  // Cleanup: hidden at A at once, then compacted away.
-  EXPECT_EQ(StoredValue(a_.get(), keys[0]), "NotFound");
+  // Cleanup: hidden at A once the flip is installed, then compacted away.
+  ASSERT_TRUE(WaitFor([&] { return StoredValue(a_.get(), keys[0]) == "NotFound"; },
+                      std::chrono::seconds(10)));
   ASSERT_TRUE(a_->cleanup()->WaitIdle(20000));
   EXPECT_GT(a_->Stats().migration().cleanup_bytes_freed(), 0u);
   const uint64_t disk_after = a_->storage()->ApproximateDiskBytes();
