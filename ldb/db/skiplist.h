@@ -212,11 +212,21 @@ SkipList<Key, Comparator>::FindGreaterOrEqual(const Key& key,
                                               Node** prev) const {
   Node* x = head_;
   int level = GetMaxHeight() - 1;
+  // The last node known to be >= key: met again one level down (often),
+  // it needs no second comparison.
+  const Node* known_not_before = nullptr;
   while (true) {
     Node* next = x->Next(level);
-    if (KeyIsAfterNode(key, next)) {
-      x = next;  // keep moving right on this level
-      continue;
+    if (next != nullptr && next != known_not_before) {
+      // Start loading where the search goes after this comparison (right
+      // along this level, or down from x) while the comparison waits for
+      // next's key: the misses overlap instead of following each other.
+      __builtin_prefetch(next->Next(level));
+      if (level > 0) __builtin_prefetch(x->Next(level - 1));
+      if (compare_(next->key, key) < 0) {
+        x = next;  // keep moving right on this level
+        continue;
+      }
     }
     if (prev != nullptr) {
       prev[level] = x;
@@ -224,6 +234,7 @@ SkipList<Key, Comparator>::FindGreaterOrEqual(const Key& key,
     if (level == 0) {
       return next;
     }
+    known_not_before = next;
     level--;
   }
 }
