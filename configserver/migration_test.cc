@@ -106,7 +106,7 @@ TEST_F(MigrationTest, BucketDoneWithTheCurrentVersionFlipsOneBucket) {
   proto::Response r = BucketDone(source, b, v2.migration_id(), v2.version());
   ASSERT_EQ(r.code(), proto::OK) << r.message();
   EXPECT_EQ(r.table_version(), v2.version() + 1);
-  const proto::Table& v3 = r.bucket_done().table();
+  const proto::Table v3 = r.bucket_done().table();  // a copy: r is reused below
   EXPECT_EQ(v3.version(), v2.version() + 1);
   EXPECT_EQ(v3.SerializeAsString(), Table().SerializeAsString());
   EXPECT_EQ(v3.migration_id(), v2.migration_id());
