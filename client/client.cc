@@ -229,10 +229,15 @@ Status Client::Expire(std::string_view key, const CallOptions& opts, uint32_t* e
   ex->set_area(opts.area);
   ex->set_key(key.data(), key.size());
   SetExpiry(opts, ex->mutable_expiry());
+  // A relative TTL may be re-sent after a lost connection (same outcome). An absolute
+  // expire_at may lie in the past, which deletes the key: a re-send would then answer
+  // NotFound for an operation that succeeded, so it is not re-sent.
+  const auto kind =
+      opts.expire_at != 0 ? SingleCall::Kind::kWrite : SingleCall::Kind::kIdempotentWrite;
   Status result;
   Waiter w;
-  SingleCall::Start(impl_->core(), SingleCall::Kind::kIdempotentWrite, std::string(key),
-                    std::move(request), impl_->Timeout(opts),
+  SingleCall::Start(impl_->core(), kind, std::string(key), std::move(request),
+                    impl_->Timeout(opts),
                     [&](const Status& st, proto::Response* r) {
                       result = st;
                       if (st.ok() && expire_at != nullptr) *expire_at = r->expire().expire_at();
