@@ -49,6 +49,12 @@ Status ValidateClusterConfig(proto::ClusterConfig* c) {
     if (!s.ok()) return bad("data_servers: " + s.message());
     if (!seen.insert(hp.ToString()).second) return bad("data_servers: " + addr + " listed twice");
   }
+  // The table carries bucket_count * copy_count owner entries and must fit in a frame
+  // (twice over while a migration carries destination_owners): cap the product.
+  if (uint64_t{c->bucket_count()} * c->copy_count() > kMaxTableCopies) {
+    return bad("bucket_count * copy_count must be at most " + std::to_string(kMaxTableCopies) +
+               " (the table must fit in one frame)");
+  }
   if (!c->has_min_data_server_count()) c->set_min_data_server_count(c->copy_count());
   if (c->min_data_server_count() < c->copy_count()) {
     return bad("min_data_server_count (" + std::to_string(c->min_data_server_count()) +

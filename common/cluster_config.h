@@ -27,6 +27,7 @@ namespace tessera {
 inline constexpr uint32_t kDefaultBucketCount = 1023;
 inline constexpr uint32_t kMaxBucketCount = (1u << 24) - 1;  // 3 bytes in the key codec
 inline constexpr uint32_t kMaxCopyCount = 8;
+inline constexpr uint64_t kMaxTableCopies = 1u << 20;  // bucket_count * copy_count
 inline constexpr uint32_t kDefaultHeartbeatIntervalMs = 1000;
 inline constexpr uint32_t kDefaultServerDownTimeMs = 4000;
 inline constexpr uint32_t kMaxArea = 65535;
