@@ -1,0 +1,157 @@
+#include "steady_load.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+namespace tessera::mbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t Percentile(const std::vector<uint32_t>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  size_t idx = static_cast<size_t>(q * static_cast<double>(sorted.size()));
+  if (idx >= sorted.size()) idx = sorted.size() - 1;
+  return sorted[idx];
+}
+
+}  // namespace
+
+uint64_t WindowReport::errors_total() const {
+  uint64_t n = 0;
+  for (uint64_t e : errors) n += e;
+  return n;
+}
+
+SteadyLoad::SteadyLoad(client::Client* client, const Dataset* data, SteadyLoadOptions options)
+    : client_(client), data_(data), options_(options) {}
+
+SteadyLoad::~SteadyLoad() { Stop(); }
+
+void SteadyLoad::Start(const std::string& first_window) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto w = std::make_unique<Window>();
+    w->name = first_window;
+    w->start = Clock::now();
+    windows_.push_back(std::move(w));
+  }
+  pacer_ = std::thread([this] { Pace(); });
+}
+
+int SteadyLoad::NextWindow(const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  const Clock::time_point now = Clock::now();
+  Window* last = windows_.back().get();
+  last->end = now;
+  last->closed = true;
+  auto w = std::make_unique<Window>();
+  w->name = name;
+  w->start = now;
+  windows_.push_back(std::move(w));
+  return static_cast<int>(windows_.size()) - 2;
+}
+
+void SteadyLoad::Stop() {
+  if (!pacer_.joinable()) return;
+  stop_ = true;
+  pacer_.join();
+  std::unique_lock<std::mutex> l(mu_);
+  drained_.wait(l, [this] { return in_flight_.load() == 0; });
+  Window* last = windows_.back().get();
+  if (!last->closed) {
+    last->end = Clock::now();
+    last->closed = true;
+  }
+}
+
+void SteadyLoad::Pace() {
+  std::mt19937_64 rng(options_.seed);
+  const Clock::time_point start = Clock::now();
+  uint64_t issued = 0;  // calls due so far (issued or skipped)
+  while (!stop_) {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const uint64_t due = static_cast<uint64_t>(elapsed * options_.ops_per_sec);
+    int window = 0;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      window = static_cast<int>(windows_.size()) - 1;
+    }
+    for (; issued < due && !stop_; ++issued) {
+      if (in_flight_.load() >= options_.inflight) {
+        std::lock_guard<std::mutex> l(mu_);
+        ++windows_[window]->skipped;
+        continue;
+      }
+      Issue(window, &rng);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void SteadyLoad::Issue(int window, std::mt19937_64* rng) {
+  const uint64_t i = (*rng)() % data_->keys();
+  const bool put = std::uniform_real_distribution<double>(0, 1)(*rng) < options_.put_fraction;
+  const std::string key = Dataset::Key(i);
+  ++in_flight_;
+  const Clock::time_point issued = Clock::now();
+  if (put) {
+    uint64_t salt = 0;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      salt = ++salt_;
+    }
+    client_->PutAsync(key, data_->Value(i, salt), {},
+                      [this, window, issued](const client::Status& s, uint32_t) {
+                        Done(window, true, issued, s);
+                      });
+  } else {
+    client_->GetAsync(key, {}, [this, window, issued](const client::Status& s, client::Value&&) {
+      Done(window, false, issued, s);
+    });
+  }
+}
+
+void SteadyLoad::Done(int window, bool put, Clock::time_point issued, const client::Status& s) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - issued);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Window* w = windows_[window].get();
+    if (s.ok()) {
+      ++(put ? w->puts : w->gets);
+      w->latencies_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX)));
+    } else {
+      const size_t code = static_cast<size_t>(s.code());
+      ++w->errors[code < w->errors.size() ? code : w->errors.size() - 1];
+    }
+    // Decrement under mu_ so Stop() cannot miss the wake-up.
+    if (--in_flight_ == 0) drained_.notify_all();
+  }
+}
+
+WindowReport SteadyLoad::Report(int index) {
+  WindowReport r;
+  std::vector<uint32_t> lat;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (index < 0 || index >= static_cast<int>(windows_.size())) return r;
+    const Window& w = *windows_[index];
+    r.name = w.name;
+    const Clock::time_point end = w.closed ? w.end : Clock::now();
+    r.seconds = std::chrono::duration<double>(end - w.start).count();
+    r.gets = w.gets;
+    r.puts = w.puts;
+    r.skipped = w.skipped;
+    r.errors = w.errors;
+    lat = w.latencies_us;
+  }
+  std::sort(lat.begin(), lat.end());
+  r.p50_us = Percentile(lat, 0.50);
+  r.p99_us = Percentile(lat, 0.99);
+  r.p999_us = Percentile(lat, 0.999);
+  r.max_us = lat.empty() ? 0 : lat.back();
+  return r;
+}
+
+}  // namespace tessera::mbench
