@@ -15,6 +15,11 @@
 
 namespace tessera::ds {
 
+namespace {
+// Buckets a cleanup run may name before a table arrived (the key codec's limit).
+constexpr uint32_t kMaxCleanupBucket = (1u << 24) - 1;
+}  // namespace
+
 DataServer::DataServer(DataServerOptions options) : options_(std::move(options)) {}
 
 DataServer::~DataServer() { Stop(); }
@@ -81,6 +86,10 @@ Status DataServer::Start() {
   cleanup_ = std::make_unique<migration::CleanupScheduler>(co, storage_.get());
   handler_->SetReclaimHook(
       [this](const migration::ReclaimTicket& t) { cleanup_->Enqueue(t); });
+  handler_->SetCleanupHook(
+      [this](const proto::CleanupRequest& req, proto::CleanupResponse* resp) {
+        return HandleCleanup(req, resp);
+      });
 
   RpcServerOptions ro;
   ro.listen_address = options_.listen;
@@ -204,6 +213,60 @@ void DataServer::InstallTable(std::shared_ptr<const BucketTable> table) {
     }
   }
   migration_->OnTable(table);
+}
+
+Status DataServer::HandleCleanup(const proto::CleanupRequest& request,
+                                 proto::CleanupResponse* response) {
+  switch (request.op_case()) {
+    case proto::CleanupRequest::kStatus:
+      break;
+    case proto::CleanupRequest::kPause: {
+      Status s = cleanup_->Pause();
+      if (!s.ok()) return s;
+      break;
+    }
+    case proto::CleanupRequest::kResume: {
+      Status s = cleanup_->Resume();
+      if (!s.ok()) return s;
+      break;
+    }
+    case proto::CleanupRequest::kRun: {
+      std::vector<migration::ReclaimTicket> tickets;
+      if (request.run().buckets_size() == 0) {
+        tickets = storage_->PendingReclaims();
+      } else {
+        std::shared_ptr<const BucketTable> table = handler_->table();
+        const uint32_t count = table ? table->bucket_count() : 0;
+        for (uint32_t b : request.run().buckets()) {
+          if (table ? b >= count : b > kMaxCleanupBucket) {
+            return Status::InvalidArgument("bucket " + std::to_string(b) + " out of range");
+          }
+        }
+        for (uint32_t b : request.run().buckets()) {
+          tickets.push_back(storage_->CleanupTicket(b));
+        }
+      }
+      LOG(INFO) << "dataserver " << address_ << ": cleanup run of " << tickets.size()
+                << " buckets asked for";
+      cleanup_->RunNow(tickets);
+      break;
+    }
+    case proto::CleanupRequest::OP_NOT_SET:
+      return Status::InvalidArgument("cleanup request without an op");
+  }
+  const migration::CleanupScheduler::Stats cs = cleanup_->stats();
+  response->set_paused(cleanup_->paused());
+  response->set_pending(cs.pending);
+  response->set_bytes_freed(cs.bytes_freed);
+  response->set_bytes_rewritten(cs.bytes_written);
+  for (const migration::CleanupScheduler::BucketInfo& b : cleanup_->buckets()) {
+    proto::CleanupBucket* out = response->add_buckets();
+    out->set_bucket(b.bucket);
+    out->set_state(migration::CleanupScheduler::PhaseName(b.phase));
+    out->set_bytes_freed(b.bytes_freed);
+  }
+  response->set_db_bytes(storage_->ApproximateDiskBytes());
+  return Status::OK();
 }
 
 proto::ServerStats DataServer::Stats() {

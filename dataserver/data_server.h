@@ -111,6 +111,10 @@ class DataServer {
   // migration of buckets moving away. Thread-safe.
   void InstallTable(std::shared_ptr<const BucketTable> table);
 
+  // Answers the cleanup RPC (proto::CleanupRequest): status, run (the given buckets,
+  // or every bucket with a pending reclaim, now), pause, resume. Thread-safe.
+  Status HandleCleanup(const proto::CleanupRequest& request, proto::CleanupResponse* response);
+
   // What heartbeats carry.
   proto::ServerStats Stats();
 

@@ -9,10 +9,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "common/bucket_hash.h"
@@ -476,6 +479,87 @@ TEST_F(MigrationTest, RestartedDestinationIsRefilledByTheSource) {
     ASSERT_EQ(r.code(), proto::OK);
     EXPECT_EQ(r.get().value(), "v" + k);
   }
+}
+
+// The cleanup RPC: status while the time window holds the reclaimed bucket back,
+// pause (a run does not override it), resume + run (now, ignoring the window), per-
+// bucket states and bytes, a run over a bucket still held (compacts, drops nothing),
+// bad requests.
+TEST_F(MigrationTest, CleanupRpcStatusRunPauseResume) {
+  // A window that is closed now (two hours ahead; checked below).
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  const int from = (tm.tm_hour + 2) % 24;
+  char window[8];
+  std::snprintf(window, sizeof(window), "%02d-%02d", from, (from + 1) % 24);
+  StartBoth([&](DataServerOptions* o) { o->cleanup_window = window; });
+  const std::vector<std::string> keys = KeysOfBucket(kMoving, 400, "k");
+  const std::vector<std::string> held = KeysOfBucket(1, 50, "h");
+  std::mt19937 rng(7);  // incompressible values: the bytes show on disk
+  for (const std::string& k : keys) {
+    std::string v(3000, ' ');
+    for (char& c : v) c = static_cast<char>(rng());
+    ASSERT_EQ(Put(a_.get(), k, v).code(), proto::OK);
+  }
+  for (const std::string& k : held) ASSERT_EQ(Put(a_.get(), k, "held").code(), proto::OK);
+  auto cleanup = [&](const std::function<void(proto::CleanupRequest*)>& fill) {
+    proto::Request req;
+    fill(req.mutable_cleanup());
+    return Call(a_.get(), std::move(req));
+  };
+  auto status = [&] {
+    return cleanup([](proto::CleanupRequest* c) { c->set_status(true); });
+  };
+  const uint64_t db_before = status().cleanup().db_bytes();
+  EXPECT_GT(db_before, 400u * 3000 / 4);  // most of it flushed (256 KiB memtable)
+
+  Migrate();
+  ASSERT_TRUE(WaitFor([&] { return status().cleanup().pending() == 1; },
+                      std::chrono::seconds(10)));
+  proto::Response r = status();
+  ASSERT_EQ(r.code(), proto::OK) << r.message();
+  EXPECT_FALSE(r.cleanup().paused());
+  ASSERT_EQ(r.cleanup().buckets_size(), 1);
+  EXPECT_EQ(r.cleanup().buckets(0).bucket(), kMoving);
+  EXPECT_EQ(r.cleanup().buckets(0).state(), "queued");
+  EXPECT_FALSE(a_->cleanup()->WaitIdle(200));  // the window holds it back
+
+  r = cleanup([](proto::CleanupRequest* c) { c->set_pause(true); });
+  ASSERT_EQ(r.code(), proto::OK);
+  EXPECT_TRUE(r.cleanup().paused());
+  r = cleanup([](proto::CleanupRequest* c) { c->mutable_run(); });  // every pending one
+  ASSERT_EQ(r.code(), proto::OK);
+  EXPECT_EQ(r.cleanup().pending(), 1u);
+  EXPECT_FALSE(a_->cleanup()->WaitIdle(200));  // paused: a run waits for resume
+  r = cleanup([](proto::CleanupRequest* c) { c->set_resume(true); });
+  ASSERT_EQ(r.code(), proto::OK);
+  EXPECT_FALSE(r.cleanup().paused());
+  ASSERT_TRUE(WaitFor([&] { return status().cleanup().pending() == 0; },
+                      std::chrono::seconds(20)));
+  r = status();
+  ASSERT_EQ(r.cleanup().buckets_size(), 1);
+  EXPECT_EQ(r.cleanup().buckets(0).state(), "done");
+  EXPECT_GT(r.cleanup().buckets(0).bytes_freed(), 400u * 3000 / 4);
+  EXPECT_EQ(r.cleanup().bytes_freed(), r.cleanup().buckets(0).bytes_freed());
+  EXPECT_LT(r.cleanup().db_bytes(), db_before / 4);
+
+  // A bucket this server still holds: compacted in place, nothing dropped.
+  r = cleanup([](proto::CleanupRequest* c) { c->mutable_run()->add_buckets(1); });
+  ASSERT_EQ(r.code(), proto::OK);
+  ASSERT_TRUE(WaitFor([&] { return status().cleanup().pending() == 0; },
+                      std::chrono::seconds(20)));
+  r = status();
+  ASSERT_EQ(r.cleanup().buckets_size(), 2);
+  EXPECT_EQ(r.cleanup().buckets(0).bucket(), 1u);
+  EXPECT_EQ(r.cleanup().buckets(0).state(), "done");
+  for (const std::string& k : held) EXPECT_EQ(Get(a_.get(), k).get().value(), "held");
+
+  // Bad requests.
+  EXPECT_EQ(cleanup([](proto::CleanupRequest*) {}).code(), proto::INVALID_ARGUMENT);
+  EXPECT_EQ(cleanup([](proto::CleanupRequest* c) { c->mutable_run()->add_buckets(kBuckets); })
+                .code(),
+            proto::INVALID_ARGUMENT);
 }
 
 TEST(CleanupWindowTest, Parses) {

@@ -13,6 +13,8 @@ namespace {
 
 Expiry ToExpiry(const proto::Expiry& e) { return Expiry{e.ttl_seconds(), e.expire_at()}; }
 
+constexpr int kMaxCleanupBuckets = 65536;
+
 bool IsWrite(proto::Request::BodyCase body) {
   switch (body) {
     case proto::Request::kPut:
@@ -169,6 +171,17 @@ Status RequestHandler::Validate(const proto::Request& req) const {
       }
       return Status::OK();
     }
+    case proto::Request::kCleanup: {
+      const proto::CleanupRequest& c = req.cleanup();
+      if (c.op_case() == proto::CleanupRequest::OP_NOT_SET) {
+        return Status::InvalidArgument("cleanup request without an op");
+      }
+      if (c.has_run() && c.run().buckets_size() > kMaxCleanupBuckets) {
+        return Status::InvalidArgument("more than " + std::to_string(kMaxCleanupBuckets) +
+                                       " buckets in a cleanup run");
+      }
+      return Status::OK();
+    }
     case proto::Request::BODY_NOT_SET:
       return Status::InvalidArgument("request without a body");
     default:
@@ -229,6 +242,13 @@ void RequestHandler::Handle(std::unique_ptr<ServerCall> call) {
   }
   Status s = Validate(req);
   if (!s.ok()) {
+    Reply(call.get(), s, r->version(), &resp);
+    return;
+  }
+  if (req.body_case() == proto::Request::kCleanup) {
+    s = cleanup_hook_ ? cleanup_hook_(req.cleanup(), resp.mutable_cleanup())
+                      : Status::Unavailable("cleanup is not available on this server");
+    if (!s.ok()) resp.clear_body();
     Reply(call.get(), s, r->version(), &resp);
     return;
   }

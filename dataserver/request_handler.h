@@ -23,6 +23,10 @@
 // (BucketStore::ReclaimBucket; the ticket goes to the reclaim hook) before applying.
 // Batches run inline on the io thread, so one connection's batches apply in order.
 //
+// Cleanup (`cleanup` body): answered by the cleanup hook (the data server's
+// CleanupScheduler) inline on the io thread, with or without a table; at most 65536
+// buckets in a run (INVALID_ARGUMENT); UNAVAILABLE when no hook is set.
+//
 // Threading: gets and mgets run inline on the RpcServer's io thread. Writes (put,
 // remove, incr, expire, mput) run on the io thread too when inline_writes is set;
 // otherwise on a pool of write_threads workers with a bounded queue (full:
@@ -78,6 +82,12 @@ class RequestHandler final : public RpcService {
     reclaim_hook_ = std::move(hook);
   }
 
+  // Answers a cleanup request (filling the response or returning an error). Set
+  // before the server starts; called on io threads, must not block for long.
+  using CleanupHook =
+      std::function<Status(const proto::CleanupRequest&, proto::CleanupResponse*)>;
+  void SetCleanupHook(CleanupHook hook) { cleanup_hook_ = std::move(hook); }
+
   // The address under which this server appears in tables ("host:port").
   void SetSelfAddress(const std::string& address);
   // Installs `table` if it is newer than the current one (or the first). Returns
@@ -130,6 +140,7 @@ class RequestHandler final : public RpcService {
 
   std::atomic<uint64_t> gets_{0}, puts_{0}, removes_{0}, errors_{0}, batches_{0};
   std::function<void(const migration::ReclaimTicket&)> reclaim_hook_;  // set before start
+  CleanupHook cleanup_hook_;                                          // set before start
 
   std::unique_ptr<CallPool> pool_;  // null with inline_writes
 };

@@ -179,6 +179,10 @@ class StorageManager final : public migration::BucketStore {
   Status RetireReclaim(const migration::ReclaimTicket& ticket) override;
   std::vector<migration::ReclaimTicket> PendingReclaims() override;
   Status SetCleanupPaused(bool paused) override;
+  // A ticket for a cleanup compaction of `bucket` asked for by an operator: the
+  // bucket's GC entry's sequence when it has one, else 0 (nothing is retired), and
+  // the current file-number limit.
+  migration::ReclaimTicket CleanupTicket(uint32_t bucket);
   bool CleanupPaused() const override;
 
  private:

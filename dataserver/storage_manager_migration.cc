@@ -318,6 +318,17 @@ std::vector<migration::ReclaimTicket> StorageManager::PendingReclaims() {
   return out;
 }
 
+migration::ReclaimTicket StorageManager::CleanupTicket(uint32_t bucket) {
+  migration::ReclaimTicket t;
+  t.bucket = bucket;
+  if (closed_.load(std::memory_order_acquire)) return t;
+  t.limit_filenumber = LargestFileNumber() + 1;
+  for (const cmp::GcEntry& e : registry_->List()) {
+    if (e.kind == cmp::GcKind::kBucket && e.bucket == bucket) t.sequence = e.sequence;
+  }
+  return t;
+}
+
 Status StorageManager::SetCleanupPaused(bool paused) {
   if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
   ldb::Status ls = paused ? registry_->Pause() : registry_->Resume();

@@ -65,22 +65,73 @@ void CleanupScheduler::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void CleanupScheduler::EnqueueLocked(const ReclaimTicket& ticket, bool front) {
+  auto it = std::find_if(queue_.begin(), queue_.end(),
+                         [&](const ReclaimTicket& t) { return t.bucket == ticket.bucket; });
+  ReclaimTicket merged = ticket;
+  if (it != queue_.end()) {
+    merged.sequence = std::max(it->sequence, ticket.sequence);
+    merged.limit_filenumber = std::max(it->limit_filenumber, ticket.limit_filenumber);
+    if (!front) {
+      *it = merged;
+    } else {
+      queue_.erase(it);
+    }
+  }
+  if (front) {
+    queue_.push_front(merged);
+  } else if (it == queue_.end()) {
+    queue_.push_back(merged);
+  }
+  BucketInfo& info = seen_[ticket.bucket];
+  info.bucket = ticket.bucket;
+  info.phase = BucketPhase::kQueued;
+}
+
+bool CleanupScheduler::QueuedLocked(uint32_t bucket) const {
+  return std::any_of(queue_.begin(), queue_.end(),
+                     [&](const ReclaimTicket& t) { return t.bucket == bucket; });
+}
+
 void CleanupScheduler::Enqueue(const ReclaimTicket& ticket) {
   {
     std::lock_guard<std::mutex> l(mu_);
-    bool merged = false;
-    for (ReclaimTicket& t : queue_) {
-      if (t.bucket != ticket.bucket) continue;
-      if (ticket.sequence > t.sequence) t.sequence = ticket.sequence;
-      if (ticket.limit_filenumber > t.limit_filenumber) {
-        t.limit_filenumber = ticket.limit_filenumber;
-      }
-      merged = true;
-      break;
-    }
-    if (!merged) queue_.push_back(ticket);
+    EnqueueLocked(ticket, /*front=*/false);
   }
   cv_.notify_all();
+}
+
+void CleanupScheduler::RunNow(const std::vector<ReclaimTicket>& tickets) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    // Reverse order so that the first ticket ends up first.
+    for (auto it = tickets.rbegin(); it != tickets.rend(); ++it) {
+      EnqueueLocked(*it, /*front=*/true);
+      forced_.insert(it->bucket);
+    }
+  }
+  if (!tickets.empty()) LOG(INFO) << "cleanup: " << tickets.size() << " buckets to run now";
+  cv_.notify_all();
+}
+
+std::vector<CleanupScheduler::BucketInfo> CleanupScheduler::buckets() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<BucketInfo> out;
+  out.reserve(seen_.size());
+  for (const auto& [b, info] : seen_) out.push_back(info);
+  return out;
+}
+
+const char* CleanupScheduler::PhaseName(BucketPhase phase) {
+  switch (phase) {
+    case BucketPhase::kQueued:
+      return "queued";
+    case BucketPhase::kRunning:
+      return "running";
+    case BucketPhase::kDone:
+      return "done";
+  }
+  return "unknown";
 }
 
 Status CleanupScheduler::Pause() {
@@ -146,17 +197,22 @@ bool CleanupScheduler::InWindow() const {
 
 void CleanupScheduler::Run() {
   std::unique_lock<std::mutex> l(mu_);
+  // The front ticket may run now: not paused, and inside the window or forced.
+  auto runnable = [&] {
+    return !queue_.empty() && !paused_ &&
+           (forced_.count(queue_.front().bucket) > 0 || InWindow());
+  };
   while (!stop_) {
-    if (queue_.empty() || paused_ || !InWindow()) {
+    if (!runnable()) {
       // Outside the window the hour is checked again every few seconds.
-      cv_.wait_for(l, std::chrono::seconds(5), [&] {
-        return stop_ || (!queue_.empty() && !paused_ && InWindow());
-      });
+      cv_.wait_for(l, std::chrono::seconds(5), [&] { return stop_ || runnable(); });
       continue;
     }
     ReclaimTicket t = queue_.front();
     queue_.pop_front();
+    forced_.erase(t.bucket);
     running_one_ = true;
+    seen_[t.bucket].phase = BucketPhase::kRunning;
     l.unlock();
     const auto start = std::chrono::steady_clock::now();
     CleanupResult r;
@@ -167,20 +223,28 @@ void CleanupScheduler::Run() {
                         .count();
     l.lock();
     running_one_ = false;
+    BucketInfo& info = seen_[t.bucket];
     if (s.ok()) {
       buckets_cleaned_.fetch_add(1);
       bytes_freed_.fetch_add(r.bytes_freed);
       bytes_written_.fetch_add(r.bytes_written);
+      info.bytes_freed = r.bytes_freed;
+      // Queued again meanwhile (a newer reclaim): it stays queued.
+      info.phase = QueuedLocked(t.bucket) ? BucketPhase::kQueued : BucketPhase::kDone;
       LOG(INFO) << "cleanup: bucket " << t.bucket << " done in " << ms << " ms: "
                 << r.files_compacted << " files, " << r.bytes_read << " bytes read, "
                 << r.bytes_written << " written, " << r.bytes_freed << " freed";
     } else {
       LOG(WARNING) << "cleanup: bucket " << t.bucket << " failed: " << s.ToString()
                    << " (retried later)";
-      if (!stop_) queue_.push_back(t);
+      info.phase = BucketPhase::kQueued;
+      if (!stop_ && !QueuedLocked(t.bucket)) queue_.push_back(t);
     }
     cv_.notify_all();
-    const uint32_t pause = s.ok() ? options_.pause_ms : std::max<uint32_t>(options_.pause_ms, 1000);
+    // Buckets asked for now run back to back.
+    const bool next_forced = !queue_.empty() && forced_.count(queue_.front().bucket) > 0;
+    uint32_t pause = s.ok() ? options_.pause_ms : std::max<uint32_t>(options_.pause_ms, 1000);
+    if (s.ok() && next_forced) pause = 0;
     if (pause > 0 && !stop_) {
       cv_.wait_for(l, std::chrono::milliseconds(pause), [&] { return stop_; });
     }

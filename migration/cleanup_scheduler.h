@@ -10,6 +10,11 @@
 // (the newer sequence and the larger limit). Start also queues the reclaims persisted
 // before a restart (BucketStore::PendingReclaims).
 //
+// RunNow (the cleanup RPC's `run`) queues tickets ahead of the others and runs them
+// even outside the time window, without the pause between buckets (a Pause still
+// holds). buckets() reports every bucket queued since Start: queued, running or done
+// (with the bytes its last compaction freed).
+//
 // Thread-safe. Stop waits for a compaction in progress.
 #ifndef TESSERA_MIGRATION_CLEANUP_SCHEDULER_H_
 #define TESSERA_MIGRATION_CLEANUP_SCHEDULER_H_
@@ -21,7 +26,10 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <map>
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 #include "migration/bucket_store.h"
@@ -53,6 +61,8 @@ class CleanupScheduler {
   void Stop();  // idempotent
 
   void Enqueue(const ReclaimTicket& ticket);
+  // Queues `tickets` at the front, to run now (see the class comment).
+  void RunNow(const std::vector<ReclaimTicket>& tickets);
 
   // Persisted through the store (GC registry); a compaction in progress finishes.
   Status Pause();
@@ -67,12 +77,25 @@ class CleanupScheduler {
   };
   Stats stats() const;
 
+  enum class BucketPhase { kQueued, kRunning, kDone };
+  struct BucketInfo {
+    uint32_t bucket = 0;
+    BucketPhase phase = BucketPhase::kQueued;
+    uint64_t bytes_freed = 0;  // by its last finished compaction
+  };
+  // Every bucket queued since Start, by bucket number.
+  std::vector<BucketInfo> buckets() const;
+  static const char* PhaseName(BucketPhase phase);
+
   // Waits until nothing is pending (or timeout); true when idle. For tests and tools.
   bool WaitIdle(uint32_t timeout_ms);
 
  private:
   void Run();
   bool InWindow() const;
+  // Queues (or merges) one ticket; with `front` it moves to the front. mu_ held.
+  void EnqueueLocked(const ReclaimTicket& ticket, bool front);
+  bool QueuedLocked(uint32_t bucket) const;
 
   // Constant after construction.
   const CleanupOptions options_;
@@ -84,6 +107,8 @@ class CleanupScheduler {
   bool running_one_ = false;         // guarded by mu_
   bool stop_ = false;                // guarded by mu_
   bool paused_ = false;              // guarded by mu_
+  std::set<uint32_t> forced_;        // buckets queued by RunNow; guarded by mu_
+  std::map<uint32_t, BucketInfo> seen_;  // guarded by mu_
   std::thread thread_;
 
   std::atomic<uint64_t> buckets_cleaned_{0};

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <mutex>
 #include <vector>
 
@@ -119,6 +121,49 @@ TEST(CleanupSchedulerTest, FailureIsRetried) {
   ASSERT_TRUE(c.WaitIdle(10000));  // retried after about a second
   std::lock_guard<std::mutex> l(store.mu);
   EXPECT_EQ(store.retired, (std::vector<uint32_t>{3}));
+}
+
+TEST(CleanupSchedulerTest, RunNowIgnoresTheWindowAndReportsBuckets) {
+  FakeStore store;
+  CleanupOptions o;
+  o.pause_ms = 60000;  // forced buckets run back to back regardless
+  o.window_start = 1;
+  o.window_end = 5;
+  o.hour_now = [] { return 12; };  // always outside the window
+  CleanupScheduler c(o, &store);
+  c.Start();
+  c.Enqueue(ReclaimTicket{4, 7, 1});
+  c.Enqueue(ReclaimTicket{6, 8, 1});
+  EXPECT_FALSE(c.WaitIdle(100));  // the window holds them back
+  std::vector<CleanupScheduler::BucketInfo> seen = c.buckets();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].phase, CleanupScheduler::BucketPhase::kQueued);
+  // Bucket 6 (queued) and bucket 2 (a bucket still held: sequence 0) now.
+  c.RunNow({ReclaimTicket{6, 0, 3}, ReclaimTicket{2, 0, 3}});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (c.stats().buckets_cleaned < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(c.stats().buckets_cleaned, 2u);
+  EXPECT_EQ(c.stats().pending, 1u);  // bucket 4 still waits for its window
+  {
+    std::lock_guard<std::mutex> l(store.mu);
+    ASSERT_EQ(store.compacted.size(), 2u);
+    EXPECT_EQ(store.compacted[0].bucket, 6u);
+    EXPECT_EQ(store.compacted[0].sequence, 8u);  // merged with the queued ticket
+    EXPECT_EQ(store.compacted[0].limit_filenumber, 3u);
+    EXPECT_EQ(store.compacted[1].bucket, 2u);
+  }
+  seen = c.buckets();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].bucket, 2u);
+  EXPECT_EQ(seen[0].phase, CleanupScheduler::BucketPhase::kDone);
+  EXPECT_EQ(seen[0].bytes_freed, 1002u);
+  EXPECT_EQ(seen[1].bucket, 4u);
+  EXPECT_EQ(seen[1].phase, CleanupScheduler::BucketPhase::kQueued);
+  EXPECT_EQ(seen[2].phase, CleanupScheduler::BucketPhase::kDone);
+  EXPECT_STREQ(CleanupScheduler::PhaseName(seen[2].phase), "done");
+  c.Stop();
 }
 
 }  // namespace
