@@ -86,8 +86,7 @@ std::string Tagged(const char* prefix, int n) {
 
 int FilesAtLevel(DB* db, int level) {
   std::string v;
-  EXPECT_TRUE(
-      db->GetProperty(Tagged("ldb.num-files-at-level", level), &v));
+  EXPECT_TRUE(db->GetProperty(Tagged("ldb.num-files-at-level", level), &v));
   return std::stoi(v);
 }
 
@@ -121,8 +120,8 @@ TEST(WriteStallTest, FilesBeingCompactedDoNotDelayWrites) {
   while (FilesAtLevel(db.get(), 0) < 3) {
     ASSERT_LT(flushes++, 20);
     for (int i = 0; i < 100; ++i) {
-      ASSERT_TRUE(IsOk(db->Put(WriteOptions(), Key(i * 10 + next % 10),
-                               Tagged("v", next))));
+      ASSERT_TRUE(IsOk(
+          db->Put(WriteOptions(), Key(i * 10 + next % 10), Tagged("v", next))));
     }
     ++next;
     ASSERT_TRUE(IsOk(impl->TEST_CompactMemTable()));
@@ -133,8 +132,8 @@ TEST(WriteStallTest, FilesBeingCompactedDoNotDelayWrites) {
   // is held at its first output.
   env.Arm(/*pass=*/1);
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(IsOk(db->Put(WriteOptions(), Key(i * 10 + next % 10),
-                             Tagged("v", next))));
+    ASSERT_TRUE(IsOk(
+        db->Put(WriteOptions(), Key(i * 10 + next % 10), Tagged("v", next))));
   }
   ++next;
   ASSERT_TRUE(IsOk(impl->TEST_CompactMemTable()));
@@ -145,8 +144,8 @@ TEST(WriteStallTest, FilesBeingCompactedDoNotDelayWrites) {
   // writes go through undelayed (before, each was delayed by 1 ms).
   const uint64_t before = Slowdowns(db.get());
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(IsOk(db->Put(WriteOptions(), Tagged("late", i),
-                             std::to_string(i))));
+    ASSERT_TRUE(
+        IsOk(db->Put(WriteOptions(), Tagged("late", i), std::to_string(i))));
   }
   EXPECT_EQ(before, Slowdowns(db.get()));
 
@@ -154,13 +153,12 @@ TEST(WriteStallTest, FilesBeingCompactedDoNotDelayWrites) {
   impl->TEST_WaitForBackgroundIdle();
   std::string value;
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(IsOk(
-        db->Get(ReadOptions(), Tagged("late", i), &value)));
+    ASSERT_TRUE(IsOk(db->Get(ReadOptions(), Tagged("late", i), &value)));
     EXPECT_EQ(std::to_string(i), value);
   }
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(IsOk(db->Get(ReadOptions(), Key(i * 10 + (next - 1) % 10),
-                             &value)));
+    ASSERT_TRUE(
+        IsOk(db->Get(ReadOptions(), Key(i * 10 + (next - 1) % 10), &value)));
     EXPECT_EQ(Tagged("v", next - 1), value);
   }
   EXPECT_LT(FilesAtLevel(db.get(), 0), 4);

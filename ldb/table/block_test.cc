@@ -163,8 +163,8 @@ TEST(BlockTest, KeysLongerThanTheInlineBuffer) {
   const std::string long_prefix(100, 'p');
   for (int i = 0; i < 200; ++i) {
     const int len = static_cast<int>(rnd.Uniform(300));
-    std::string key = (i % 2 == 0 ? long_prefix : std::string("q")) +
-                      RandomKey(&rnd, len);
+    std::string key =
+        (i % 2 == 0 ? long_prefix : std::string("q")) + RandomKey(&rnd, len);
     model[key] = RandomValue(&rnd, 10);
   }
   for (int restart_interval : {1, 4, 16}) {

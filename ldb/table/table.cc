@@ -250,7 +250,9 @@ Status Table::InternalGet(const ReadOptions& options, const Slice& k,
         s = block_iter.status();
       }
     }
-    if (cache_handle != nullptr) rep->options.block_cache->Release(cache_handle);
+    if (cache_handle != nullptr) {
+      rep->options.block_cache->Release(cache_handle);
+    }
     if (done || !s.ok()) return s;
     // Every key of this block is < k (k fell between its last key and the
     // index separator): the first key >= k starts the next block.

@@ -263,8 +263,7 @@ class LRUShard {
   }
 
   // Drops one reference; an entry reaching zero goes to *dead.
-  void Unref(LRUEntry* e, LRUEntry** dead)
-      EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void Unref(LRUEntry* e, LRUEntry** dead) EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     assert(e->refs > 0);
     e->refs--;
     if (e->refs == 0) {
@@ -278,8 +277,7 @@ class LRUShard {
   }
 
   // Takes e (already removed from table_) out of the cache.
-  void Detach(LRUEntry* e, LRUEntry** dead)
-      EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void Detach(LRUEntry* e, LRUEntry** dead) EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     assert(e->in_cache);
     Unlink(e);
     e->in_cache = false;
