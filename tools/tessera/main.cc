@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cleanup_commands.h"
 #include "cli.h"
 #include "cluster_commands.h"
 #include "data_commands.h"
@@ -30,6 +31,9 @@ DEFINE_string(admin_token, "",
               "\"local-admin\", the local cluster's).");
 DEFINE_string(to, "", "migrate move-bucket: the destination HOST:PORT.");
 DEFINE_bool(watch, false, "migrate status: refresh every second until the migration is over.");
+DEFINE_string(node, "", "cleanup: ask only this data server HOST:PORT (default: every one).");
+DEFINE_string(bucket, "", "cleanup run: these buckets (B or B,B,...; default: every reclaimed one).");
+DEFINE_bool(wait, false, "cleanup run: wait until done; print db bytes before and after.");
 
 namespace {
 
@@ -62,6 +66,12 @@ migration commands (admin token: --admin_token, $TESSERA_ADMIN_TOKEN, or "local-
   migrate move-bucket B --to ADDR   move one bucket's master to a member
   migrate status [--watch] progress bar: buckets done/total, keys, bytes, rate, ETA
   migrate pause | resume   sources finish the buckets in flight and start no new one
+
+cleanup commands (every data server, or --node=HOST:PORT; no token):
+  cleanup status           paused, pending, bytes freed/rewritten, db size, buckets
+  cleanup run              compact reclaimed buckets now (--bucket=B[,B...]; --wait:
+                           until done, printing db bytes before and after)
+  cleanup pause | resume
 
 flags:
   --config_servers=HOST:PORT[,...]   default 127.0.0.1:7100
@@ -159,6 +169,13 @@ int main(int argc_in, char** argv_in) {
     mo.to = FLAGS_to;
     mo.watch = FLAGS_watch;
     return cli::RunMigrateCommand(ctx, mo, args);
+  }
+  if (command == "cleanup") {
+    cli::CleanupCliOptions co;
+    co.node = FLAGS_node;
+    co.buckets = FLAGS_bucket;
+    co.wait = FLAGS_wait;
+    return cli::RunCleanupCommand(ctx, co, args);
   }
   return cli::UsageError("unknown command \"" + command + "\"");
 }
