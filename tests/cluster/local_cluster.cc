@@ -131,6 +131,18 @@ Status LocalCluster::Admin(const std::string& add_node, const std::string& remov
   return Status::OK();
 }
 
+Status LocalCluster::MoveBucket(uint32_t bucket, const std::string& to) {
+  proto::Request req;
+  req.mutable_admin()->set_token(spec_.admin_token);
+  req.mutable_admin()->mutable_move_bucket()->set_bucket(bucket);
+  req.mutable_admin()->mutable_move_bucket()->set_to(to);
+  proto::Response resp;
+  Status s = Call(cs_.address, &req, &resp);
+  if (!s.ok()) return s;
+  if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
+  return Status::OK();
+}
+
 Status LocalCluster::Launch(Process* p) {
   fs::create_directories(dir_ + "/logs");
   const std::string out = dir_ + "/logs/" + p->name + ".out";

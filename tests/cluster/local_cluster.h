@@ -62,6 +62,9 @@ class LocalCluster {
   // Sends an admin request with the cluster's token; answers its response code.
   Status Admin(const std::string& add_node, const std::string& remove_node);
 
+  // Admin move_bucket with the cluster's token: bucket's master to `to` (a member).
+  Status MoveBucket(uint32_t bucket, const std::string& to);
+
   // RPCs to the config server.
   Status GetTable(proto::Table* table);
   Status ListNodes(proto::ListNodesResponse* nodes);
