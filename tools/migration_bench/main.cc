@@ -452,7 +452,7 @@ int Run() {
 
   // ---- report ----
   std::printf("\nclient windows:\n");
-  for (int w = 0; w <= cleanup_window + 1; ++w) PrintWindow(steady.Report(w));
+  for (int w = 0; w <= cleanup_window; ++w) PrintWindow(steady.Report(w));
   const mb::WindowReport base = steady.Report(baseline_window);
   const mb::WindowReport during = steady.Report(migration_window);
 
