@@ -409,8 +409,8 @@ TEST_F(MigrationTest, StaleOrMisdirectedBatchesAreRefused) {
   const std::string k = KeysOfBucket(kMoving, 1, "s")[0];
   // Older version and another migration: STALE_TABLE, nothing applied.
   EXPECT_EQ(Batch(b_.get(), v1, 6, true, {{k, "old"}}).code(), proto::STALE_TABLE);
-  // Newer version than B's: STALE_TABLE (B fetches).
-  EXPECT_EQ(Batch(b_.get(), v2 + 5, 7, true, {{k, "new"}}).code(), proto::STALE_TABLE);
+  // Newer version than B's under another migration: STALE_TABLE (B fetches).
+  EXPECT_EQ(Batch(b_.get(), v2 + 5, 8, true, {{k, "new"}}).code(), proto::STALE_TABLE);
   // Current version, a bucket that does not move: WRONG_OWNER.
   const std::string k2 = KeysOfBucket(kMoving + 1, 1, "s")[0];
   EXPECT_EQ(Batch(b_.get(), v2, 7, true, {{k2, "x"}}, kMoving + 1).code(), proto::WRONG_OWNER);
@@ -421,6 +421,10 @@ TEST_F(MigrationTest, StaleOrMisdirectedBatchesAreRefused) {
   // An older version that still plans the bucket to B is accepted.
   EXPECT_EQ(Batch(b_.get(), v2 - 1, 7, true, {{k, "ok"}}).code(), proto::OK);
   EXPECT_EQ(StoredValue(b_.get(), k), "ok");
+  // So is a newer version of the same plan (other buckets flipped meanwhile): the
+  // source must not abandon the bucket just because B has not heard of those flips.
+  EXPECT_EQ(Batch(b_.get(), v2 + 5, 7, false, {{k, "newer"}}).code(), proto::OK);
+  EXPECT_EQ(StoredValue(b_.get(), k), "newer");
 }
 
 TEST_F(MigrationTest, BatchesAreIdempotentAndFirstReclaimsEarlierAttempts) {
