@@ -18,6 +18,7 @@
 
 #include "common/bucket_hash.h"
 #include "tessera/client.h"
+#include "tests/cluster/acked_writers.h"
 #include "tests/cluster/local_cluster.h"
 
 namespace tessera::testing {
@@ -25,79 +26,6 @@ namespace {
 
 namespace cl = tessera::client;
 using std::chrono::seconds;
-
-// Writers that put unique values to a fixed key set and remember, per key, the last
-// acknowledged value and any later value whose outcome is unknown (a timeout).
-class Writers {
- public:
-  Writers(cl::Client* client, int threads, int keys_per_thread)
-      : client_(client), keys_per_thread_(keys_per_thread) {
-    for (int t = 0; t < threads; ++t) {
-      threads_.emplace_back([this, t] { Run(t); });
-    }
-  }
-  ~Writers() { Stop(); }
-
-  void Stop() {
-    stop_ = true;
-    for (auto& th : threads_) {
-      if (th.joinable()) th.join();
-    }
-  }
-  uint64_t acked() const { return acked_; }
-
-  // Every key's value must be its last acknowledged value, or one of the values
-  // written after it whose outcome was unknown. Returns the number of violations.
-  int Check(cl::Client* client, std::string* first_error) {
-    int bad = 0;
-    for (const auto& [key, state] : expect_) {
-      cl::Value v;
-      cl::Status s = client->Get(key, &v);
-      bool ok = false;
-      if (s.ok()) ok = v.data == state.acked || state.maybe.count(v.data) > 0;
-      if (s.code() == cl::Code::kNotFound) ok = state.acked.empty();
-      if (!ok) {
-        if (bad++ == 0) {
-          *first_error = key + ": got " + (s.ok() ? v.data : s.ToString()) + ", acked " +
-                         state.acked;
-        }
-      }
-    }
-    return bad;
-  }
-
- private:
-  struct KeyState {
-    std::string acked;
-    std::set<std::string> maybe;
-  };
-
-  void Run(int t) {
-    for (uint64_t i = 0; !stop_; ++i) {
-      std::string key = "w" + std::to_string(t) + "-" + std::to_string(i % keys_per_thread_);
-      std::string value = std::to_string(t) + ":" + std::to_string(i);
-      cl::Status s = client_->Put(key, value);
-      std::lock_guard<std::mutex> l(mu_);
-      KeyState& k = expect_[key];
-      if (s.ok()) {
-        k.acked = value;
-        k.maybe.clear();
-        ++acked_;
-      } else if (s.code() == cl::Code::kTimeout || s.code() == cl::Code::kInternal) {
-        k.maybe.insert(value);  // may or may not have been applied
-      }
-      // Unavailable / wrong owner: refused, not applied.
-    }
-  }
-
-  cl::Client* const client_;
-  const int keys_per_thread_;
-  std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> acked_{0};
-  std::mutex mu_;
-  std::map<std::string, KeyState> expect_;
-  std::vector<std::thread> threads_;
-};
 
 class MigrationCrashTest : public ::testing::Test {
  protected:
@@ -190,7 +118,7 @@ class MigrationCrashTest : public ::testing::Test {
 TEST_F(MigrationCrashTest, SourceKilledMidMigrationLosesNoAcknowledgedWrite) {
   StartCluster(kThrottled);
   Preload();
-  Writers writers(client_.get(), /*threads=*/3, /*keys_per_thread=*/200);
+  AckedWriters writers(client_.get(), /*threads=*/3, /*keys_per_thread=*/200);
   const std::string node = StartExtraNode();
   ASSERT_TRUE(cluster_.Admin(node, "").ok());
   // Mid-migration, the source of a bucket in flight.
@@ -227,7 +155,7 @@ TEST_F(MigrationCrashTest, SourceKilledMidMigrationLosesNoAcknowledgedWrite) {
 TEST_F(MigrationCrashTest, ConfigServerKilledMidMigrationLosesNoAcknowledgedWrite) {
   StartCluster(kThrottled);
   Preload();
-  Writers writers(client_.get(), /*threads=*/3, /*keys_per_thread=*/200);
+  AckedWriters writers(client_.get(), /*threads=*/3, /*keys_per_thread=*/200);
   const std::string node = StartExtraNode();
   ASSERT_TRUE(cluster_.Admin(node, "").ok());
   ASSERT_TRUE(WaitMidMigration(seconds(20))) << cluster_.Logs();
