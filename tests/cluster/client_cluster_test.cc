@@ -85,19 +85,9 @@ TEST_F(ClientClusterTest, DataCallsThroughTheSdk) {
 // the old owner answers "wrong owner", and the client refreshes and retries.
 TEST_F(ClientClusterTest, ClientRetriesAfterATableChange) {
   const uint64_t before = client_->table_version();
-  int extra = 0;
-  ASSERT_TRUE(cluster_.StartExtraDataServer(&extra).ok());
-  const std::string node = cluster_.data_server(extra);
-  ASSERT_TRUE(LocalCluster::WaitFor(
-      [&] {
-        proto::ListNodesResponse nodes;
-        if (!cluster_.ListNodes(&nodes).ok()) return false;
-        for (const auto& n : nodes.nodes()) {
-          if (n.address() == node) return true;
-        }
-        return false;
-      },
-      seconds(10)));
+  std::string node;
+  Status started = cluster_.StartExtraDataServerAndWait(&node);
+  ASSERT_TRUE(started.ok()) << started.ToString();
   ASSERT_TRUE(cluster_.Admin(node, "").ok());
   // Wait until the new node serves the new table.
   std::string moved_key;
@@ -169,24 +159,6 @@ TEST_F(ClientClusterTest, DownNodeIsUnavailableThenServesAgain) {
 }
 
 #ifdef TESSERA_CLI_BIN
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-};
-
-CliResult RunCli(const std::string& args) {
-  CliResult r;
-  std::string cmd = std::string(TESSERA_CLI_BIN) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) r.out.append(buf, n);
-  int status = pclose(f);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 TEST_F(ClientClusterTest, CliCommandsAndExitCodes) {
   const std::string cs = "--config_servers=" + cluster_.config_server();
   CliResult r = RunCli(cs + " put greeting hello --ttl=60");

@@ -1,6 +1,7 @@
 #include "tests/cluster/local_cluster.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -119,6 +120,25 @@ Status LocalCluster::StartExtraDataServer(int* index) {
   return Launch(&ds_.back());
 }
 
+Status LocalCluster::StartExtraDataServerAndWait(std::string* address) {
+  int extra = 0;
+  Status s = StartExtraDataServer(&extra);
+  if (!s.ok()) return s;
+  *address = data_server(extra);
+  const bool heard = WaitFor(
+      [&] {
+        proto::ListNodesResponse nodes;
+        if (!ListNodes(&nodes).ok()) return false;
+        for (const auto& n : nodes.nodes()) {
+          if (n.address() == *address) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(10));
+  return heard ? Status::OK()
+               : Status::Unavailable("config server never heard " + *address + "\n" + Logs());
+}
+
 Status LocalCluster::Admin(const std::string& add_node, const std::string& remove_node) {
   proto::Request req;
   req.mutable_admin()->set_token(spec_.admin_token);
@@ -216,6 +236,28 @@ Status LocalCluster::ListNodes(proto::ListNodesResponse* nodes) {
   return Status::OK();
 }
 
+Status LocalCluster::MigrationStatus(proto::MigrationStatusResponse* status) {
+  proto::Request req;
+  req.mutable_migration_status();
+  proto::Response resp;
+  Status s = Call(cs_.address, &req, &resp);
+  if (!s.ok()) return s;
+  if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
+  *status = resp.migration_status();
+  return Status::OK();
+}
+
+bool LocalCluster::WaitMigrationDone(std::chrono::milliseconds timeout) {
+  return WaitFor(
+      [&] {
+        proto::MigrationStatusResponse st;
+        proto::Table t;
+        return MigrationStatus(&st).ok() && !st.migrating() && GetTable(&t).ok() &&
+               t.destination_owners_size() == 0;
+      },
+      timeout);
+}
+
 bool LocalCluster::WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
@@ -239,5 +281,20 @@ std::string LocalCluster::Logs() const {
   }
   return all;
 }
+
+#ifdef TESSERA_CLI_BIN
+CliResult RunCli(const std::string& args) {
+  CliResult r;
+  std::string cmd = std::string(TESSERA_CLI_BIN) + " " + args + " 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) r.out.append(buf, n);
+  int status = pclose(f);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+#endif
 
 }  // namespace tessera::testing

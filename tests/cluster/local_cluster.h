@@ -59,6 +59,9 @@ class LocalCluster {
   // non-member until an admin adds it). Sets *index for data_server(i).
   Status StartExtraDataServer(int* index);
   int data_server_count() const { return static_cast<int>(ds_.size()); }
+  // Starts an extra data server (as above) and waits until the config server lists
+  // it; sets *address. Unavailable when it is not heard within 10 s.
+  Status StartExtraDataServerAndWait(std::string* address);
   // Sends an admin request with the cluster's token; answers its response code.
   Status Admin(const std::string& add_node, const std::string& remove_node);
 
@@ -68,6 +71,9 @@ class LocalCluster {
   // RPCs to the config server.
   Status GetTable(proto::Table* table);
   Status ListNodes(proto::ListNodesResponse* nodes);
+  Status MigrationStatus(proto::MigrationStatusResponse* status);
+  // Waits until no migration runs (status says so and the table has no destination).
+  bool WaitMigrationDone(std::chrono::milliseconds timeout);
   // One request to any server (by address), answer in *response.
   Status Call(const std::string& address, proto::Request* request, proto::Response* response,
               uint32_t timeout_ms = 2000);
@@ -97,6 +103,15 @@ class LocalCluster {
   IoThread io_;
   std::vector<std::unique_ptr<RpcChannel>> channels_;
 };
+
+#ifdef TESSERA_CLI_BIN
+// Runs the `tessera` CLI with `args` (a shell word list); stdout and stderr together.
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+};
+CliResult RunCli(const std::string& args);
+#endif
 
 // A free TCP port on 127.0.0.1 (bound and released; another process could take it
 // before use, which the tests accept).

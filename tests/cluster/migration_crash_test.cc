@@ -42,53 +42,22 @@ class MigrationCrashTest : public ::testing::Test {
     ASSERT_TRUE(cl::Client::Open(options, &client_).ok());
   }
 
-  Status MigrationStatus(proto::MigrationStatusResponse* out) {
-    proto::Request req;
-    req.mutable_migration_status();
-    proto::Response resp;
-    Status s = cluster_.Call(cluster_.config_server(), &req, &resp);
-    if (!s.ok()) return s;
-    if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
-    *out = resp.migration_status();
-    return Status::OK();
-  }
-
-  bool WaitMigrationDone(std::chrono::seconds timeout) {
-    return LocalCluster::WaitFor(
-        [&] {
-          proto::MigrationStatusResponse st;
-          proto::Table t;
-          return MigrationStatus(&st).ok() && !st.migrating() && cluster_.GetTable(&t).ok() &&
-                 t.destination_owners_size() == 0;
-        },
-        timeout);
-  }
-
   // Waits until the running migration has some buckets done but not all.
   bool WaitMidMigration(std::chrono::seconds timeout) {
     return LocalCluster::WaitFor(
         [&] {
           proto::MigrationStatusResponse st;
-          return MigrationStatus(&st).ok() && st.migrating() && st.buckets_done() > 0 &&
+          return cluster_.MigrationStatus(&st).ok() && st.migrating() && st.buckets_done() > 0 &&
                  st.buckets_done() < st.buckets_total();
         },
         timeout);
   }
 
+  // A data server outside cluster.conf, heard by the config server.
   std::string StartExtraNode() {
-    int extra = 0;
-    EXPECT_TRUE(cluster_.StartExtraDataServer(&extra).ok());
-    const std::string node = cluster_.data_server(extra);
-    EXPECT_TRUE(LocalCluster::WaitFor(
-        [&] {
-          proto::ListNodesResponse nodes;
-          if (!cluster_.ListNodes(&nodes).ok()) return false;
-          for (const auto& n : nodes.nodes()) {
-            if (n.address() == node) return true;
-          }
-          return false;
-        },
-        seconds(10)));
+    std::string node;
+    Status s = cluster_.StartExtraDataServerAndWait(&node);
+    EXPECT_TRUE(s.ok()) << s.ToString();
     return node;
   }
 
@@ -127,7 +96,7 @@ TEST_F(MigrationCrashTest, SourceKilledMidMigrationLosesNoAcknowledgedWrite) {
       [&] {
         proto::MigrationStatusResponse st;
         proto::Table t;
-        if (!MigrationStatus(&st).ok() || !st.migrating() || st.buckets_done() == 0 ||
+        if (!cluster_.MigrationStatus(&st).ok() || !st.migrating() || st.buckets_done() == 0 ||
             st.buckets_done() >= st.buckets_total() || st.in_flight_size() == 0 ||
             !cluster_.GetTable(&t).ok()) {
           return false;
@@ -144,7 +113,7 @@ TEST_F(MigrationCrashTest, SourceKilledMidMigrationLosesNoAcknowledgedWrite) {
       << cluster_.Logs();
   cluster_.KillDataServer(victim, 9);
   ASSERT_TRUE(cluster_.RestartDataServer(victim).ok()) << cluster_.Logs();
-  ASSERT_TRUE(WaitMigrationDone(seconds(40))) << cluster_.Logs();
+  ASSERT_TRUE(cluster_.WaitMigrationDone(seconds(40))) << cluster_.Logs();
   writers.Stop();
   EXPECT_GT(writers.acked(), 100u);
   std::string error;
@@ -161,7 +130,7 @@ TEST_F(MigrationCrashTest, ConfigServerKilledMidMigrationLosesNoAcknowledgedWrit
   ASSERT_TRUE(WaitMidMigration(seconds(20))) << cluster_.Logs();
   cluster_.KillConfigServer(9);
   ASSERT_TRUE(cluster_.RestartConfigServer().ok()) << cluster_.Logs();
-  ASSERT_TRUE(WaitMigrationDone(seconds(40))) << cluster_.Logs();
+  ASSERT_TRUE(cluster_.WaitMigrationDone(seconds(40))) << cluster_.Logs();
   writers.Stop();
   EXPECT_GT(writers.acked(), 100u);
   std::string error;
@@ -251,24 +220,6 @@ TEST_F(MigrationCrashTest, BucketMovedAwayAndBackKeepsNewWritesThroughCleanup) {
 }
 
 #ifdef TESSERA_CLI_BIN
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-};
-
-CliResult RunCli(const std::string& args) {
-  CliResult r;
-  std::string cmd = std::string(TESSERA_CLI_BIN) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) r.out.append(buf, n);
-  int status = pclose(f);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 // Join with cleanup paused (tessera cleanup pause), then resume + `cleanup run
 // --wait`: every old owner's db bytes (table files) fell by >= 95 % of the share of
 // its keys that moved (incompressible values, no writes after the load, so nothing
@@ -317,7 +268,7 @@ TEST_F(MigrationCrashTest, JoinThenCleanupFreesTheMovedShare) {
 
   const std::string node = StartExtraNode();
   ASSERT_TRUE(cluster_.Admin(node, "").ok());
-  ASSERT_TRUE(WaitMigrationDone(seconds(40))) << cluster_.Logs();
+  ASSERT_TRUE(cluster_.WaitMigrationDone(seconds(40))) << cluster_.Logs();
   proto::Table after;
   ASSERT_TRUE(cluster_.GetTable(&after).ok());
   std::vector<int> total(3), moved(3);

@@ -33,43 +33,12 @@ class MigrationTest : public ::testing::Test {
     ASSERT_TRUE(cl::Client::Open(options, &client_).ok());
   }
 
-  Status MigrationStatus(proto::MigrationStatusResponse* out) {
-    proto::Request req;
-    req.mutable_migration_status();
-    proto::Response resp;
-    Status s = cluster_.Call(cluster_.config_server(), &req, &resp);
-    if (!s.ok()) return s;
-    if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
-    *out = resp.migration_status();
-    return Status::OK();
-  }
-
-  bool WaitMigrationDone(std::chrono::seconds timeout) {
-    return LocalCluster::WaitFor(
-        [&] {
-          proto::MigrationStatusResponse st;
-          proto::Table t;
-          return MigrationStatus(&st).ok() && !st.migrating() && cluster_.GetTable(&t).ok() &&
-                 t.destination_owners_size() == 0;
-        },
-        timeout);
-  }
-
   // Starts a data server outside cluster.conf and waits until the config server hears it.
+  // A data server outside cluster.conf, heard by the config server.
   std::string StartExtraNode() {
-    int extra = 0;
-    EXPECT_TRUE(cluster_.StartExtraDataServer(&extra).ok());
-    const std::string node = cluster_.data_server(extra);
-    EXPECT_TRUE(LocalCluster::WaitFor(
-        [&] {
-          proto::ListNodesResponse nodes;
-          if (!cluster_.ListNodes(&nodes).ok()) return false;
-          for (const auto& n : nodes.nodes()) {
-            if (n.address() == node) return true;
-          }
-          return false;
-        },
-        seconds(10)));
+    std::string node;
+    Status s = cluster_.StartExtraDataServerAndWait(&node);
+    EXPECT_TRUE(s.ok()) << s.ToString();
     return node;
   }
 
@@ -88,7 +57,7 @@ TEST_F(MigrationTest, JoinUnderLoadLosesNoAcknowledgedWrite) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let load build up
   const std::string node = StartExtraNode();
   ASSERT_TRUE(cluster_.Admin(node, "").ok());
-  ASSERT_TRUE(WaitMigrationDone(seconds(60))) << cluster_.Logs();
+  ASSERT_TRUE(cluster_.WaitMigrationDone(seconds(60))) << cluster_.Logs();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   writers.Stop();
   EXPECT_GT(writers.acked(), 100u);
@@ -132,7 +101,7 @@ TEST_F(MigrationTest, RemoveNodeDrainsItWithNoAcknowledgedWriteLost) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const std::string leaving = cluster_.data_server(2);
   ASSERT_TRUE(cluster_.Admin("", leaving).ok());
-  ASSERT_TRUE(WaitMigrationDone(seconds(60))) << cluster_.Logs();
+  ASSERT_TRUE(cluster_.WaitMigrationDone(seconds(60))) << cluster_.Logs();
   writers.Stop();
   proto::Table after;
   ASSERT_TRUE(cluster_.GetTable(&after).ok());
@@ -155,7 +124,7 @@ TEST_F(MigrationTest, TtlSurvivesMigrationAndExpiredKeysDoNotMove) {
   }
   const std::string node = StartExtraNode();
   ASSERT_TRUE(cluster_.Admin(node, "").ok());
-  ASSERT_TRUE(WaitMigrationDone(seconds(60))) << cluster_.Logs();
+  ASSERT_TRUE(cluster_.WaitMigrationDone(seconds(60))) << cluster_.Logs();
   for (const auto& [key, at] : expire_at) {
     cl::Value v;
     ASSERT_TRUE(client_->Get(key, &v).ok()) << key;
