@@ -27,12 +27,6 @@ namespace cmp = tessera::comparators;
 
 namespace {
 
-Status FromLdb(const ldb::Status& s, std::string_view what) {
-  if (s.ok()) return Status::OK();
-  if (s.IsNotFound()) return Status::NotFound();
-  return Status::Internal(std::string(what) + ": " + s.ToString());
-}
-
 // Parses a whole decimal int64 ("-12", "7"); false for anything else.
 bool ParseCounter(std::string_view text, int64_t* out) {
   if (text.empty() || text.size() > 20) return false;
@@ -130,6 +124,27 @@ Status StorageManager::Check(uint32_t area, std::string_view key, uint32_t bucke
 
 std::mutex& StorageManager::StripeFor(uint32_t area, std::string_view key) {
   return stripes_[XxHash64(key, area) & stripe_mask_];
+}
+
+Status StorageManager::FromLdb(const ldb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound();
+  return Status::Internal(std::string(what) + ": " + s.ToString());
+}
+
+Status StorageManager::ComputeWriteExpire(const Expiry& expiry, uint32_t now,
+                                          uint32_t* expire) {
+  Status s = ComputeExpire(expiry, now, expire);
+  if (s.ok() && *expire != 0 && *expire <= now) {
+    return Status::InvalidArgument("expire_at is in the past");
+  }
+  return s;
+}
+
+Status StorageManager::CheckVersion(const Existing& old, uint32_t version) {
+  if (version == 0 || (old.found && old.version == version)) return Status::OK();
+  return Status::VersionMismatch(old.found ? "stored version is " + std::to_string(old.version)
+                                           : "key not found");
 }
 
 Status StorageManager::ComputeExpire(const Expiry& expiry, uint32_t now, uint32_t* expire) {
@@ -271,9 +286,8 @@ Status StorageManager::Put(uint32_t area, std::string_view key, uint32_t bucket,
   if (!s.ok()) return s;
   const uint32_t now = NowSeconds();
   uint32_t expire = 0;
-  s = ComputeExpire(expiry, now, &expire);
+  s = ComputeWriteExpire(expiry, now, &expire);
   if (!s.ok()) return s;
-  if (expire != 0 && expire <= now) return Status::InvalidArgument("expire_at is in the past");
 
   const std::string stored_key =
       cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), key);
@@ -283,10 +297,8 @@ Status StorageManager::Put(uint32_t area, std::string_view key, uint32_t bucket,
   Existing old;
   s = ReadExisting(stored_key, &old);
   if (!s.ok()) return s;
-  if (version != 0 && (!old.found || old.version != version)) {
-    return Status::VersionMismatch(old.found ? "stored version is " + std::to_string(old.version)
-                                             : "key not found");
-  }
+  s = CheckVersion(old, version);
+  if (!s.ok()) return s;
   const uint32_t v = NextVersion(old);
   s = WriteLocked(area, key, bucket, old, v, expire, value);
   if (!s.ok()) return s;
@@ -308,9 +320,8 @@ Status StorageManager::Remove(uint32_t area, std::string_view key, uint32_t buck
   s = ReadExisting(stored_key, &old);
   if (!s.ok()) return s;
   if (!old.found) return Status::NotFound();
-  if (version != 0 && old.version != version) {
-    return Status::VersionMismatch("stored version is " + std::to_string(old.version));
-  }
+  s = CheckVersion(old, version);
+  if (!s.ok()) return s;
   s = DeleteLocked(area, key, bucket, old);
   if (s.ok()) RecordChange(bucket, area, key);
   return s;
@@ -323,11 +334,8 @@ Status StorageManager::Incr(uint32_t area, std::string_view key, uint32_t bucket
   if (!s.ok()) return s;
   const uint32_t now = NowSeconds();
   uint32_t create_expire = 0;
-  s = ComputeExpire(expiry, now, &create_expire);
+  s = ComputeWriteExpire(expiry, now, &create_expire);
   if (!s.ok()) return s;
-  if (create_expire != 0 && create_expire <= now) {
-    return Status::InvalidArgument("expire_at is in the past");
-  }
 
   const std::string stored_key =
       cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), key);
@@ -337,10 +345,8 @@ Status StorageManager::Incr(uint32_t area, std::string_view key, uint32_t bucket
   Existing old;
   s = ReadExisting(stored_key, &old);
   if (!s.ok()) return s;
-  if (version != 0 && (!old.found || old.version != version)) {
-    return Status::VersionMismatch(old.found ? "stored version is " + std::to_string(old.version)
-                                             : "key not found");
-  }
+  s = CheckVersion(old, version);
+  if (!s.ok()) return s;
   int64_t base = initial_value;
   uint32_t expire = create_expire;
   if (old.found) {

@@ -62,6 +62,7 @@
 #include "migration/bucket_store.h"
 
 namespace ldb {
+class Status;
 class Cache;
 class DB;
 class Env;
@@ -232,7 +233,16 @@ class StorageManager final : public migration::BucketStore {
                       const Existing& old);
   // Absolute expire from `expiry` at `now`.
   static Status ComputeExpire(const Expiry& expiry, uint32_t now, uint32_t* expire);
+  // As ComputeExpire for a write that creates data: InvalidArgument when the expire
+  // time lies in the past (only Expire may use a past time, to delete).
+  static Status ComputeWriteExpire(const Expiry& expiry, uint32_t now, uint32_t* expire);
+  // CAS: VersionMismatch unless `version` is 0 or equals the stored one (a missing key
+  // matches no version).
+  static Status CheckVersion(const Existing& old, uint32_t version);
   static uint32_t NextVersion(const Existing& old);
+  // An ldb status as ours: NotFound stays NotFound, anything else is Internal
+  // ("<what>: <ldb message>").
+  static Status FromLdb(const ldb::Status& s, std::string_view what);
 
   // Constant after construction / Open.
   const StorageOptions options_;

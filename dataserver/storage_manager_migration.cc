@@ -19,12 +19,6 @@ namespace cmp = tessera::comparators;
 
 namespace {
 
-Status FromLdbStatus(const ldb::Status& s, std::string_view what) {
-  if (s.ok()) return Status::OK();
-  if (s.IsNotFound()) return Status::NotFound();
-  return Status::Internal(std::string(what) + ": " + s.ToString());
-}
-
 std::string ChangeKey(uint32_t area, std::string_view key) {
   std::string out;
   out.reserve(2 + key.size());
@@ -144,7 +138,7 @@ Status StorageManager::ScanBucket(
     ls = it->status();
   }
   db_->ReleaseSnapshot(snap);
-  return FromLdbStatus(ls, "scan bucket");
+  return FromLdb(ls, "scan bucket");
 }
 
 Status StorageManager::ReadEntry(uint32_t bucket, uint32_t area, std::string_view key,
@@ -192,7 +186,7 @@ Status StorageManager::ApplyMigrated(
     if (e.removed() || (e.expire_at() != 0 && e.expire_at() <= now)) {
       if (!old.found) continue;
       ldb::Status ls = db_->Delete(ldb::WriteOptions(), stored_key);
-      if (!ls.ok()) return FromLdbStatus(ls, "delete");
+      if (!ls.ok()) return FromLdb(ls, "delete");
       AreaCounters& ac = areas_[area];
       ac.keys.fetch_sub(1, std::memory_order_relaxed);
       ac.bytes.fetch_sub(static_cast<int64_t>(e.key().size() + old.value.size()),
@@ -208,7 +202,7 @@ Status StorageManager::ApplyMigrated(
     ldb::WriteOptions wo;
     wo.sync = true;
     ldb::Status ls = db_->Write(wo, &empty);
-    if (!ls.ok()) return FromLdbStatus(ls, "sync");
+    if (!ls.ok()) return FromLdb(ls, "sync");
   }
   return Status::OK();
 }
@@ -258,7 +252,7 @@ Status StorageManager::ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* 
     ls = it->status();
   }
   db_->ReleaseSnapshot(snap);
-  if (!ls.ok()) return FromLdbStatus(ls, "scan bucket");
+  if (!ls.ok()) return FromLdb(ls, "scan bucket");
 
   cmp::GcEntry entry;
   entry.kind = cmp::GcKind::kBucket;
@@ -267,7 +261,7 @@ Status StorageManager::ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* 
   entry.file_number = LargestFileNumber() + 1;
   entry.created = NowSeconds();
   ls = registry_->Add(entry);
-  if (!ls.ok()) return FromLdbStatus(ls, "GC registry add");
+  if (!ls.ok()) return FromLdb(ls, "GC registry add");
   for (const auto& [area, c] : counted) {
     areas_[area].keys.fetch_sub(c.first, std::memory_order_relaxed);
     areas_[area].bytes.fetch_sub(c.second, std::memory_order_relaxed);
@@ -292,7 +286,7 @@ Status StorageManager::CompactBucket(const migration::ReclaimTicket& ticket,
   ldb::SelfLevelCompactionStats stats;
   ldb::Status ls = db_->CompactRangeSelfLevel(ticket.limit_filenumber, &begin,
                                               range.limit ? &end : nullptr, &stats);
-  if (!ls.ok()) return FromLdbStatus(ls, "cleanup compaction");
+  if (!ls.ok()) return FromLdb(ls, "cleanup compaction");
   result->files_compacted = stats.files_compacted + stats.files_dropped_whole;
   result->bytes_read = stats.bytes_read;
   result->bytes_written = stats.bytes_written;
@@ -304,7 +298,7 @@ Status StorageManager::RetireReclaim(const migration::ReclaimTicket& ticket) {
   if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
   ldb::Status ls = registry_->Remove(cmp::GcKind::kBucket, ticket.bucket, 0, ticket.sequence);
   if (ls.IsNotFound()) return Status::OK();  // a newer reclaim of the bucket keeps its entry
-  return FromLdbStatus(ls, "GC registry remove");
+  return FromLdb(ls, "GC registry remove");
 }
 
 std::vector<migration::ReclaimTicket> StorageManager::PendingReclaims() {
@@ -332,7 +326,7 @@ migration::ReclaimTicket StorageManager::CleanupTicket(uint32_t bucket) {
 Status StorageManager::SetCleanupPaused(bool paused) {
   if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
   ldb::Status ls = paused ? registry_->Pause() : registry_->Resume();
-  return FromLdbStatus(ls, "GC registry pause");
+  return FromLdb(ls, "GC registry pause");
 }
 
 bool StorageManager::CleanupPaused() const { return registry_->paused(); }
