@@ -10,57 +10,20 @@
 #include "common/address.h"
 #include "common/io_thread.h"
 #include "common/proto/rpc.pb.h"
-#include "common/rpc_channel.h"
+#include "server_rpc.h"
 
 namespace tessera::cli {
 namespace {
-
-client::Status ToClient(const tessera::Status& s) {
-  if (s.ok()) return client::Status::OK();
-  client::Code code = client::Code::kInternal;
-  switch (s.code()) {
-    case tessera::Code::kTimeout: code = client::Code::kTimeout; break;
-    case tessera::Code::kUnavailable: code = client::Code::kUnavailable; break;
-    case tessera::Code::kInvalidArgument: code = client::Code::kInvalidArgument; break;
-    case tessera::Code::kNotFound: code = client::Code::kNotFound; break;
-    default: break;
-  }
-  return client::Status(code, s.message());
-}
-
-// One RPC to `address`; a reachable server's error code is returned as an error.
-client::Status Call(const Context& ctx, IoThread* io, const std::string& address,
-                    const proto::Request& request, proto::Response* response) {
-  HostPort hp;
-  tessera::Status s = ParseHostPort(address, &hp);
-  if (!s.ok()) return client::Status::InvalidArgument("\"" + address + "\": " + s.message());
-  RpcChannel channel(io->io(), hp);
-  proto::Request copy = request;
-  s = channel.CallSync(&copy, ctx.timeout_ms, response);
-  if (s.ok() && response->code() != proto::OK) {
-    s = tessera::Status(static_cast<tessera::Code>(static_cast<int>(response->code())),
-                        response->message());
-  }
-  if (!s.ok()) return ToClient(tessera::Status(s.code(), address + ": " + s.message()));
-  return client::Status::OK();
-}
 
 // The data servers the config servers list (first one that answers).
 client::Status ListNodes(const Context& ctx, IoThread* io, std::vector<std::string>* out) {
   proto::Request req;
   req.mutable_list_nodes();
-  std::string errors;
-  for (const std::string& cs : ctx.config_servers) {
-    proto::Response resp;
-    client::Status s = Call(ctx, io, cs, req, &resp);
-    if (s.ok()) {
-      for (const proto::NodeInfo& n : resp.list_nodes().nodes()) out->push_back(n.address());
-      return client::Status::OK();
-    }
-    if (!errors.empty()) errors += "; ";
-    errors += s.message();
-  }
-  return client::Status::Unavailable(errors.empty() ? "no config server given" : errors);
+  proto::Response resp;
+  client::Status s = AskConfigServers(ctx, io, req, &resp, OnServerError::kTryNext);
+  if (!s.ok()) return client::Status::Unavailable(s.message());
+  for (const proto::NodeInfo& n : resp.list_nodes().nodes()) out->push_back(n.address());
+  return client::Status::OK();
 }
 
 bool ParseBuckets(const std::string& text, std::vector<uint32_t>* out) {
@@ -168,9 +131,9 @@ int RunCleanupCommand(const Context& ctx, const CleanupCliOptions& options,
   for (const std::string& node : nodes) {
     proto::Response before;
     client::Status s;
-    if (op == "run" && options.wait) s = Call(ctx, &io, node, status_req, &before);
+    if (op == "run" && options.wait) s = CallServer(ctx, &io, node, status_req, &before);
     proto::Response resp;
-    if (s.ok()) s = Call(ctx, &io, node, req, &resp);
+    if (s.ok()) s = CallServer(ctx, &io, node, req, &resp);
     if (s.ok() && op == "run" && options.wait) {
       const auto deadline =
           std::chrono::steady_clock::now() + std::chrono::milliseconds(options.wait_timeout_ms);
@@ -184,7 +147,7 @@ int RunCleanupCommand(const Context& ctx, const CleanupCliOptions& options,
           break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(options.poll_interval_ms));
-        s = Call(ctx, &io, node, status_req, &resp);
+        s = CallServer(ctx, &io, node, status_req, &resp);
       }
     }
     if (!s.ok()) {

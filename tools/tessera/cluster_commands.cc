@@ -4,11 +4,10 @@
 #include <iostream>
 #include <map>
 
-#include "common/address.h"
 #include "common/bucket_table.h"
 #include "common/io_thread.h"
 #include "common/proto/rpc.pb.h"
-#include "common/rpc_channel.h"
+#include "server_rpc.h"
 
 namespace tessera::cli {
 
@@ -20,45 +19,6 @@ std::string StateName(proto::ServerState s) {
     case proto::SERVER_DOWN: return "down";
     default: return "unknown";
   }
-}
-
-client::Status ToClient(const tessera::Status& s) {
-  if (s.ok()) return client::Status::OK();
-  client::Code code = client::Code::kInternal;
-  switch (s.code()) {
-    case tessera::Code::kTimeout: code = client::Code::kTimeout; break;
-    case tessera::Code::kUnavailable: code = client::Code::kUnavailable; break;
-    case tessera::Code::kInvalidArgument: code = client::Code::kInvalidArgument; break;
-    case tessera::Code::kPermissionDenied: code = client::Code::kPermissionDenied; break;
-    case tessera::Code::kNotFound: code = client::Code::kNotFound; break;
-    default: break;
-  }
-  return client::Status(code, s.message());
-}
-
-// Sends `request` to each config server in turn until one answers OK.
-client::Status AskConfigServers(const Context& ctx, const proto::Request& request,
-                                proto::Response* response) {
-  IoThread io(1);
-  std::string errors;
-  tessera::Status last = tessera::Status::Unavailable("no config server given");
-  for (const std::string& text : ctx.config_servers) {
-    HostPort hp;
-    tessera::Status s = ParseHostPort(text, &hp);
-    if (!s.ok()) return client::Status::InvalidArgument("config server \"" + text + "\": " + s.message());
-    RpcChannel channel(io.io(), hp);
-    proto::Request copy = request;
-    s = channel.CallSync(&copy, ctx.timeout_ms, response);
-    if (s.ok() && response->code() != proto::OK) {
-      s = tessera::Status(static_cast<tessera::Code>(static_cast<int>(response->code())),
-                          response->message());
-    }
-    if (s.ok()) return client::Status::OK();
-    last = tessera::Status(s.code(), text + ": " + s.message());
-    if (!errors.empty()) errors += "; ";
-    errors += last.message();
-  }
-  return ToClient(tessera::Status(last.code(), errors));
 }
 
 std::string Ago(uint64_t ms) {
@@ -81,7 +41,8 @@ int Nodes(const Context& ctx) {
   proto::Request req;
   req.mutable_list_nodes();
   proto::Response resp;
-  client::Status s = AskConfigServers(ctx, req, &resp);
+  IoThread io(1);
+  client::Status s = AskConfigServers(ctx, &io, req, &resp, OnServerError::kTryNext);
   if (!s.ok()) return ReportError(ctx, s);
   const proto::ListNodesResponse& ln = resp.list_nodes();
   if (ctx.json) {
@@ -162,7 +123,8 @@ int Table(const Context& ctx) {
   proto::Request req;
   req.mutable_get_table()->set_known_version(0);
   proto::Response resp;
-  client::Status s = AskConfigServers(ctx, req, &resp);
+  IoThread io(1);
+  client::Status s = AskConfigServers(ctx, &io, req, &resp, OnServerError::kTryNext);
   if (!s.ok()) return ReportError(ctx, s);
   if (!resp.get_table().has_table()) {
     return ReportError(ctx, client::Status::Unavailable("the config server has no table yet"));
@@ -244,7 +206,8 @@ int Stats(const Context& ctx) {
   proto::Request req;
   req.mutable_list_nodes();
   proto::Response resp;
-  client::Status s = AskConfigServers(ctx, req, &resp);
+  IoThread io(1);
+  client::Status s = AskConfigServers(ctx, &io, req, &resp, OnServerError::kTryNext);
   if (!s.ok()) return ReportError(ctx, s);
   struct Sum {
     uint64_t ops = 0, keys = 0, bytes = 0;

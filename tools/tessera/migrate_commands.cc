@@ -14,51 +14,10 @@
 #include "common/address.h"
 #include "common/io_thread.h"
 #include "common/proto/rpc.pb.h"
-#include "common/rpc_channel.h"
+#include "server_rpc.h"
 
 namespace tessera::cli {
 namespace {
-
-client::Status ToClient(const tessera::Status& s) {
-  if (s.ok()) return client::Status::OK();
-  client::Code code = client::Code::kInternal;
-  switch (s.code()) {
-    case tessera::Code::kTimeout: code = client::Code::kTimeout; break;
-    case tessera::Code::kUnavailable: code = client::Code::kUnavailable; break;
-    case tessera::Code::kInvalidArgument: code = client::Code::kInvalidArgument; break;
-    case tessera::Code::kPermissionDenied: code = client::Code::kPermissionDenied; break;
-    case tessera::Code::kNotFound: code = client::Code::kNotFound; break;
-    default: break;
-  }
-  return client::Status(code, s.message());
-}
-
-// Sends `request` to each config server in turn until one answers. An answer with
-// an error code from a reachable server is final (another server would say the same).
-client::Status Ask(const Context& ctx, IoThread* io, const proto::Request& request,
-                   proto::Response* response) {
-  std::string errors;
-  tessera::Status last = tessera::Status::Unavailable("no config server given");
-  for (const std::string& text : ctx.config_servers) {
-    HostPort hp;
-    tessera::Status s = ParseHostPort(text, &hp);
-    if (!s.ok()) {
-      return client::Status::InvalidArgument("config server \"" + text + "\": " + s.message());
-    }
-    RpcChannel channel(io->io(), hp);
-    proto::Request copy = request;
-    s = channel.CallSync(&copy, ctx.timeout_ms, response);
-    if (s.ok() && response->code() != proto::OK) {
-      return ToClient(tessera::Status(static_cast<tessera::Code>(static_cast<int>(response->code())),
-                                      text + ": " + response->message()));
-    }
-    if (s.ok()) return client::Status::OK();
-    last = tessera::Status(s.code(), text + ": " + s.message());
-    if (!errors.empty()) errors += "; ";
-    errors += last.message();
-  }
-  return ToClient(tessera::Status(last.code(), errors));
-}
 
 std::string Token(const MigrateOptions& o) {
   if (!o.admin_token.empty()) return o.admin_token;
@@ -176,7 +135,7 @@ std::string StatusLine(const proto::MigrationStatusResponse& st, const Progress&
 client::Status FetchStatus(const Context& ctx, IoThread* io, proto::Response* resp) {
   proto::Request req;
   req.mutable_migration_status();
-  return Ask(ctx, io, req, resp);
+  return AskConfigServers(ctx, io, req, resp, OnServerError::kFinal);
 }
 
 int Status(const Context& ctx, const MigrateOptions& o) {
@@ -262,7 +221,7 @@ int AdminOp(const Context& ctx, const MigrateOptions& o, const std::string& what
   req.mutable_admin()->set_token(Token(o));
   fill(req.mutable_admin());
   proto::Response resp;
-  client::Status s = Ask(ctx, &io, req, &resp);
+  client::Status s = AskConfigServers(ctx, &io, req, &resp, OnServerError::kFinal);
   if (!s.ok()) return ReportError(ctx, s);
   const uint64_t version = resp.admin().table_version();
   proto::Response sresp;
