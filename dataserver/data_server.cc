@@ -71,6 +71,7 @@ Status DataServer::Start() {
   so.sync_writes = options_.sync_writes;
   so.write_buffer_bytes = options_.write_buffer_bytes;
   so.block_cache_bytes = options_.block_cache_bytes;
+  so.compaction_nice = options_.compaction_nice;
   s = StorageManager::Open(so, &storage_);
   if (!s.ok()) return s;
 

@@ -79,6 +79,7 @@ Status StorageManager::OpenDb() {
   o.block_cache = cache_.get();
   o.write_buffer_size = options_.write_buffer_bytes;
   o.max_open_files = options_.max_open_files;
+  o.compaction_nice = options_.compaction_nice;
   o.compression = options_.snappy ? ldb::kSnappyCompression : ldb::kNoCompression;
   ls = ldb::DB::Open(o, options_.data_dir, &db_);
   if (!ls.ok()) return FromLdb(ls, "open DB " + options_.data_dir);

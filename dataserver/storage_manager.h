@@ -86,6 +86,9 @@ struct StorageOptions {
   int bloom_bits_per_key = 10;
   bool snappy = true;
   int max_open_files = 1000;
+  // ldb Options::compaction_nice: compactions yield the CPU to request
+  // threads (0: same priority).
+  int compaction_nice = 10;
   // fsync the WAL before a write is acknowledged (ldb group commit shares the sync).
   bool sync_writes = false;
   size_t lock_stripes = 1024;  // mutexes for per-key atomicity (rounded up to 2^n)

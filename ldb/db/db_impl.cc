@@ -54,6 +54,7 @@ Options SanitizeOptions(const std::string& dbname,
   ClipToRange(&result.block_size, size_t{1} << 10, size_t{4} << 20);
   ClipToRange(&result.block_restart_interval, 1, 1 << 16);
   ClipToRange(&result.level0_file_num_compaction_trigger, 1, 1 << 20);
+  ClipToRange(&result.compaction_nice, 0, 19);
   if (result.level0_slowdown_writes_trigger <
       result.level0_file_num_compaction_trigger) {
     result.level0_slowdown_writes_trigger =

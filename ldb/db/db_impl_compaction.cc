@@ -21,6 +21,7 @@
 #include "db/memtable.h"
 #include "db/table_cache.h"
 #include "db/version_set.h"
+#include "port/thread_priority.h"
 #include "table/table_builder.h"
 #include "util/logging.h"
 #include "util/mutexlock.h"
@@ -1155,15 +1156,21 @@ Status DBImpl::DoCompactionWork(CompactionState* compact) {
   }
 
   // Release the mutex while reading and writing tables. This thread merges
-  // the first range; every other range gets a thread of its own.
+  // the first range; every other range gets a thread of its own. With
+  // compaction_nice every range gets a thread of its own, so that lowering
+  // its priority (which cannot be undone) never touches the Env's shared
+  // background thread, which also runs memtable flushes.
   mutex_.Unlock();
+  const int nice = options_.compaction_nice;
   std::vector<std::thread> threads;
-  threads.reserve(num_ranges - 1);
-  for (size_t i = 1; i < num_ranges; ++i) {
-    threads.emplace_back(
-        [this, sub = compact->ranges[i].get()] { RunSubcompaction(sub); });
+  threads.reserve(num_ranges);
+  for (size_t i = nice > 0 ? 0 : 1; i < num_ranges; ++i) {
+    threads.emplace_back([this, nice, sub = compact->ranges[i].get()] {
+      if (nice > 0) port::LowerCurrentThreadPriority(nice);
+      RunSubcompaction(sub);
+    });
   }
-  RunSubcompaction(compact->ranges[0].get());
+  if (nice <= 0) RunSubcompaction(compact->ranges[0].get());
   for (std::thread& t : threads) t.join();
 
   // The first real error (not a range stopped because another failed).

@@ -125,6 +125,7 @@ class ModelTest : public testing::TestWithParam<OptionSet> {
         options_.max_file_size = 8 * 1024;
         options_.block_size = 256;
         options_.max_bytes_for_level_base = 64 * 1024;
+        options_.compaction_nice = 5;  // merges on threads of their own
         break;
       case OptionSet::kNoCompressionNoFilter:
         options_.compression = kNoCompression;

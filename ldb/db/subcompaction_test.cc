@@ -7,11 +7,18 @@
 //
 // Every test runs on the in-memory Env. The seed is fixed and logged; set
 // LDB_SUBCOMPACTION_SEED to replay another one.
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -359,19 +366,11 @@ TEST_F(SubcompactionTest, OneRangeAndFourRangesGiveTheSameContents) {
   EXPECT_GT(multi_range[1], 0u);
 }
 
-// An Env that, once armed, lets `allow` table files be created on threads
-// other than the background one (Env::Schedule's) and fails the rest: only
-// the extra key ranges of a split compaction write tables there.
-class FailRangeTablesEnv : public EnvWrapper {
+// An Env that knows whether the calling thread is the background one (the
+// thread of Env::Schedule, which runs flushes and compactions).
+class BackgroundThreadEnv : public EnvWrapper {
  public:
-  explicit FailRangeTablesEnv(Env* base) : EnvWrapper(base) {}
-
-  void Arm(int allow) {
-    allowed_.store(allow);
-    armed_.store(true);
-  }
-  void Disarm() { armed_.store(false); }
-  int failures() const { return failures_.load(); }
+  explicit BackgroundThreadEnv(Env* base) : EnvWrapper(base) {}
 
   void Schedule(std::function<void()> fn) override {
     EnvWrapper::Schedule([fn = std::move(fn)] {
@@ -380,11 +379,33 @@ class FailRangeTablesEnv : public EnvWrapper {
     });
   }
 
+ protected:
+  static bool OnBackgroundThread() { return on_background_thread_; }
+
+ private:
+  static inline thread_local bool on_background_thread_ = false;
+};
+
+// An Env that, once armed, lets `allow` table files be created on threads
+// other than the background one (Env::Schedule's) and fails the rest: only
+// the extra key ranges of a split compaction write tables there.
+class FailRangeTablesEnv : public BackgroundThreadEnv {
+ public:
+  explicit FailRangeTablesEnv(Env* base) : BackgroundThreadEnv(base) {}
+
+  void Arm(int allow) {
+    allowed_.store(allow);
+    armed_.store(true);
+  }
+  void Disarm() { armed_.store(false); }
+  int failures() const { return failures_.load(); }
+
+
   Status NewWritableFile(const std::string& fname,
                          std::unique_ptr<WritableFile>* result) override {
     const bool table =
         fname.size() > 4 && fname.compare(fname.size() - 4, 4, ".ldb") == 0;
-    if (table && armed_.load() && !on_background_thread_ &&
+    if (table && armed_.load() && !OnBackgroundThread() &&
         allowed_.fetch_sub(1) <= 0) {
       failures_.fetch_add(1);
       return Status::IOError(fname, "injected table creation failure");
@@ -393,7 +414,6 @@ class FailRangeTablesEnv : public EnvWrapper {
   }
 
  private:
-  static inline thread_local bool on_background_thread_ = false;
   std::atomic<bool> armed_{false};
   std::atomic<int> allowed_{0};
   std::atomic<int> failures_{0};
@@ -460,6 +480,86 @@ TEST_F(SubcompactionTest, FailingRangeFailsTheWholeCompaction) {
   ASSERT_EQ(ModelContents(model), DbContents(db.get()));
   ASSERT_NO_FATAL_FAILURE(CheckGets(db.get(), model));
   ASSERT_NO_FATAL_FAILURE(CheckFiles(&env, dbname, db.get()));
+}
+
+// Records, for each table file created, whether the creating thread was
+// the background one (Env::Schedule's: memtable flushes and the first range
+// of a compaction without compaction_nice) and its nice value.
+class TableNiceEnv : public BackgroundThreadEnv {
+ public:
+  explicit TableNiceEnv(Env* base) : BackgroundThreadEnv(base) {}
+
+  struct Creation {
+    bool on_background_thread;
+    int nice;
+  };
+
+  std::vector<Creation> creations() {
+    std::lock_guard<std::mutex> l(mu_);
+    return creations_;
+  }
+
+
+  Status NewWritableFile(const std::string& fname,
+                         std::unique_ptr<WritableFile>* result) override {
+    if (fname.size() > 4 && fname.compare(fname.size() - 4, 4, ".ldb") == 0) {
+      std::lock_guard<std::mutex> l(mu_);
+      creations_.push_back({OnBackgroundThread(), ThreadNice()});
+    }
+    return EnvWrapper::NewWritableFile(fname, result);
+  }
+
+  // The calling thread's own nice value (Linux keeps one per thread).
+  static int ThreadNice() {
+    errno = 0;
+    return ::getpriority(PRIO_PROCESS,
+                         static_cast<id_t>(::syscall(SYS_gettid)));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Creation> creations_;
+};
+
+TEST_F(SubcompactionTest, CompactionNiceLowersOnlyTheMergingThreads) {
+  Random rnd(static_cast<uint32_t>(Seed()));
+  TableNiceEnv env(env_.get());
+  Options options = SmallOptions(&env, 4);
+  options.compaction_nice = 7;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(IsOk(DB::Open(options, "/mem/subcompaction_nice", &db)));
+  Model model;
+  for (int part = 0; part < 4; ++part) {
+    ASSERT_NO_FATAL_FAILURE(RandomWrites(db.get(), &model, &rnd, 3000));
+  }
+  db->CompactRange(nullptr, nullptr);
+  ASSERT_EQ(ModelContents(model), DbContents(db.get()));
+  ASSERT_NO_FATAL_FAILURE(CheckGets(db.get(), model));
+  db.reset();
+
+  // Whatever the test process runs at, flushes keep it (the shared
+  // background thread is never lowered) and merges run at 7 or lower.
+  const int base = TableNiceEnv::ThreadNice();
+  int flushes = 0, merges = 0;
+  for (const TableNiceEnv::Creation& c : env.creations()) {
+    if (c.on_background_thread) {
+      ++flushes;
+      EXPECT_EQ(base, c.nice) << "a table written on the background thread";
+    } else {
+      ++merges;
+      EXPECT_EQ(std::max(base, 7), c.nice) << "a compaction output";
+    }
+  }
+  EXPECT_GT(flushes, 0);
+  EXPECT_GT(merges, 0);
+  // The background thread itself is back at its own priority for whatever
+  // it runs next (another DB's flush).
+  std::atomic<int> later{-100};
+  env.Schedule([&later] { later.store(TableNiceEnv::ThreadNice()); });
+  for (int i = 0; i < 2000 && later.load() == -100; ++i) {
+    env.SleepForMicroseconds(1000);
+  }
+  EXPECT_EQ(base, later.load());
 }
 
 }  // namespace

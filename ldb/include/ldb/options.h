@@ -61,6 +61,13 @@ struct Options {
   // their own threads; the outputs of all ranges are installed together.
   // 1 disables the split. Values are clipped to [1, 16].
   int max_subcompactions = 2;
+  // CPU niceness of the threads merging compactions (Linux; 0 keeps the
+  // background thread's own). 1..19 make the scheduler prefer every other
+  // thread when the CPUs are busy, e.g. a server's request threads, so that a
+  // compaction does not add to their tail latency. Memtable flushes keep the
+  // normal priority (writes wait for them). If compactions then fall behind,
+  // the level-0 triggers below slow writes down as usual.
+  int compaction_nice = 0;
 
   // ---- Level-0 triggers (files, or bytes when cut_flush_at_stop_before)
   // Compaction of level 0 starts at this many files.
