@@ -42,7 +42,9 @@ std::vector<FlagSpec> Specs(BenchFlags* f) {
        "deleterandom, cleanup. cleanup (ldb only; other engines skip it) "
        "fills 1023 Tair buckets on DBs of its own, reclaims every third "
        "bucket and compares CompactRangeSelfLevel with CompactRange over "
-       "the reclaimed ranges; its --num defaults to 2000000."},
+       "the reclaimed ranges; its --num defaults to 2000000. NAME@T runs "
+       "NAME with T threads instead of --threads: fillsync,fillsync@4 "
+       "measures group commit against one thread in the same round."},
       {"num", FlagType::kInt, &f->num, 1, kMaxInt,
        "Number of keys; keys are indices in [0, num)."},
       {"cleanup_settle", FlagType::kString, &f->cleanup_settle, 0, 0,

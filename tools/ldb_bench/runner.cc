@@ -64,6 +64,33 @@ const BenchmarkSpec* FindSpec(const std::string& name) {
   return nullptr;
 }
 
+// One entry of --benchmarks: "NAME", or "NAME@T" to run NAME with T threads
+// instead of --threads (so that, say, fillsync,fillsync@4 compares group
+// commit against one thread in the same child and round).
+struct BenchmarkRef {
+  const BenchmarkSpec* spec = nullptr;  // null: not a valid entry
+  int64_t threads = 0;                  // 0: --threads
+};
+
+BenchmarkRef ParseBenchmark(const std::string& entry) {
+  BenchmarkRef ref;
+  const size_t at = entry.find('@');
+  if (at == std::string::npos) {
+    ref.spec = FindSpec(entry);
+    return ref;
+  }
+  const std::string digits = entry.substr(at + 1);
+  if (digits.empty() || digits.size() > 4 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return ref;
+  }
+  const int64_t threads = std::stoll(digits);
+  if (threads < 1 || threads > 1024) return ref;
+  ref.spec = FindSpec(entry.substr(0, at));
+  ref.threads = threads;
+  return ref;
+}
+
 // The work and the measurements of one benchmark thread. Owned and used by
 // that thread while the benchmark runs; read by the runner after the join.
 struct ThreadState {
@@ -119,10 +146,14 @@ class Runner {
     return s;
   }
 
-  // Runs benchmark `spec`, the one at `position` in --benchmarks.
-  BenchResult Run(const BenchmarkSpec& spec, int position, Histogram* hist) {
+  // Runs benchmark entry `label` of --benchmarks, at `position`, with
+  // `threads` threads (0: --threads).
+  BenchResult Run(const std::string& label, int position, Histogram* hist) {
+    const BenchmarkRef ref = ParseBenchmark(label);
+    const BenchmarkSpec& spec = *ref.spec;  // main validated the entries
+    threads_ = ref.threads > 0 ? ref.threads : flags_.threads;
     BenchResult result;
-    result.name = spec.name;
+    result.name = label;
     result.is_read = spec.is_read;
     if (spec.kind == Kind::kCleanup) {
       if (std::string(engine_->Name()) != "ldb") {
@@ -225,7 +256,7 @@ class Runner {
   double RunThreads(uint64_t total, int position,
                     const std::function<void(ThreadState*)>& body,
                     std::vector<std::unique_ptr<ThreadState>>* states) {
-    const int threads = static_cast<int>(flags_.threads);
+    const int threads = static_cast<int>(threads_);
     const uint64_t per = total / threads;
     const uint64_t extra = total % threads;
     uint64_t first = 0;
@@ -393,6 +424,7 @@ class Runner {
   }
 
   const BenchFlags& flags_;
+  int64_t threads_ = 1;  // of the benchmark running now
   Engine* const engine_;
   const std::string path_;
   const BenchOptions options_;
@@ -426,7 +458,7 @@ int64_t PeakRssKb() {
 }  // namespace
 
 bool IsKnownBenchmark(const std::string& name) {
-  return FindSpec(name) != nullptr;
+  return ParseBenchmark(name).spec != nullptr;
 }
 
 BenchOptions OptionsFromFlags(const BenchFlags& flags) {
@@ -460,9 +492,9 @@ int RunEngine(const BenchFlags& flags, const EngineFactory& factory,
   int exit_code = 0;
   Histogram hist;
   for (size_t i = 0; i < flags.benchmarks.size(); i++) {
-    const BenchmarkSpec* spec = FindSpec(flags.benchmarks[i]);
-    if (spec == nullptr) continue;  // main validated the names
-    const BenchResult result = runner.Run(*spec, static_cast<int>(i), &hist);
+    if (!IsKnownBenchmark(flags.benchmarks[i])) continue;  // main checked
+    const BenchResult result =
+        runner.Run(flags.benchmarks[i], static_cast<int>(i), &hist);
     max_anon_kb = std::max(max_anon_kb, AnonRssKb());
     std::fputs(FormatResultLine(factory.name, result).c_str(), stdout);
     if (flags.histogram && result.outcome == BenchResult::Outcome::kOk) {
