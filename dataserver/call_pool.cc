@@ -4,10 +4,16 @@
 
 namespace tessera::ds {
 
-CallPool::CallPool(int threads, size_t max_queue, Handler handler)
+CallPool::CallPool(int threads, size_t max_queue, Handler handler,
+                   std::function<void()> on_start)
     : max_queue_(max_queue), handler_(std::move(handler)) {
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, on_start] {
+      if (on_start) on_start();
+      Run();
+    });
+  }
 }
 
 CallPool::~CallPool() { Stop(); }

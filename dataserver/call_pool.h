@@ -23,8 +23,10 @@ class CallPool {
  public:
   using Handler = std::function<void(std::unique_ptr<ServerCall>)>;
 
-  // REQUIRES: threads >= 1, max_queue >= 1. `handler` runs on the workers.
-  CallPool(int threads, size_t max_queue, Handler handler);
+  // REQUIRES: threads >= 1, max_queue >= 1. `handler` runs on the workers;
+  // `on_start` (may be empty) runs first on each worker, e.g. to lower its priority.
+  CallPool(int threads, size_t max_queue, Handler handler,
+           std::function<void()> on_start = {});
   // Stops (draining) if running.
   ~CallPool();
   CallPool(const CallPool&) = delete;

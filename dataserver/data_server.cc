@@ -71,7 +71,7 @@ Status DataServer::Start() {
   so.sync_writes = options_.sync_writes;
   so.write_buffer_bytes = options_.write_buffer_bytes;
   so.block_cache_bytes = options_.block_cache_bytes;
-  so.compaction_nice = options_.compaction_nice;
+  so.compaction_nice = options_.background_nice;
   s = StorageManager::Open(so, &storage_);
   if (!s.ok()) return s;
 
@@ -81,6 +81,7 @@ Status DataServer::Start() {
   ho.write_queue_limit = options_.write_queue_limit;
   // With synced writes the pool lets many writers share one WAL sync.
   ho.inline_writes = options_.inline_writes && !options_.sync_writes;
+  ho.migrate_apply_nice = options_.background_nice;
   handler_ = std::make_unique<RequestHandler>(ho, storage_.get(), [this](uint64_t) {
     if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow();
   });
@@ -118,6 +119,7 @@ Status DataServer::Start() {
   mo.self_address = address_;
   mo.config_servers = options_.config_servers;
   mo.parallel = options_.migrate_parallel;
+  mo.worker_nice = options_.background_nice;
   mo.bytes_per_sec = options_.migrate_bytes_per_sec;
   mo.batch_bytes = options_.migrate_batch_bytes;
   mo.batch_entries = options_.migrate_batch_entries;

@@ -44,8 +44,9 @@ DEFINE_int32(heartbeat_interval_ms, 1000, "Milliseconds between heartbeats to th
              "server (10..60000); keep it equal to cluster.conf's heartbeat_interval_ms.");
 DEFINE_int64(write_buffer_bytes, 16 << 20, "ldb memtable size in bytes (4 MiB..64 MiB).");
 DEFINE_int64(block_cache_bytes, 64 << 20, "ldb block cache size in bytes (0..64 GiB).");
-DEFINE_int32(compaction_nice, 10, "CPU niceness of ldb compaction threads (0..19): above 0 "
-             "request threads win the CPU over compactions, which keeps tail latency low.");
+DEFINE_int32(background_nice, 10, "CPU niceness (0..19) of background work: ldb compactions, "
+             "migration scans and sends, applying migration batches. Above 0 client requests "
+             "win the CPU, which keeps their tail latency low; 0 runs everything alike.");
 DEFINE_int32(max_connections, 1024, "Client connections accepted at once (1..100000).");
 DEFINE_int32(idle_timeout_ms, 600000, "Close a connection silent this long with nothing in "
              "flight (1000..86400000).");
@@ -125,7 +126,7 @@ DEFINE_validator(max_value_bytes, &ValidateValue);
 DEFINE_validator(heartbeat_interval_ms, &ValidateHeartbeat);
 DEFINE_validator(write_buffer_bytes, &ValidateWriteBuffer);
 DEFINE_validator(block_cache_bytes, &ValidateCache);
-DEFINE_validator(compaction_nice, &ValidateNice);
+DEFINE_validator(background_nice, &ValidateNice);
 DEFINE_validator(max_connections, &ValidateConnections);
 DEFINE_validator(idle_timeout_ms, &ValidateIdle);
 DEFINE_validator(migrate_parallel, &ValidateParallel);
@@ -226,7 +227,7 @@ int main(int argc, char** argv) {
   options.heartbeat_interval_ms = static_cast<uint32_t>(FLAGS_heartbeat_interval_ms);
   options.write_buffer_bytes = static_cast<size_t>(FLAGS_write_buffer_bytes);
   options.block_cache_bytes = static_cast<size_t>(FLAGS_block_cache_bytes);
-  options.compaction_nice = FLAGS_compaction_nice;
+  options.background_nice = FLAGS_background_nice;
   options.max_connections = static_cast<uint32_t>(FLAGS_max_connections);
   options.idle_timeout_ms = static_cast<uint32_t>(FLAGS_idle_timeout_ms);
   options.migrate_parallel = FLAGS_migrate_parallel;

@@ -6,6 +6,7 @@
 
 #include "common/bucket_hash.h"
 #include "dataserver/storage_manager.h"
+#include "ldb/env.h"
 
 namespace tessera::ds {
 
@@ -45,6 +46,13 @@ RequestHandler::RequestHandler(const RequestHandlerOptions& options, StorageMana
         options_.write_queue_limit > 0 ? options_.write_queue_limit : 1,
         [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); });
   }
+  const int nice = options_.migrate_apply_nice;
+  migrate_pool_ = std::make_unique<CallPool>(
+      1, options_.migrate_queue_limit > 0 ? options_.migrate_queue_limit : 1,
+      [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
+      [nice] {
+        if (nice > 0) ldb::LowerCurrentThreadPriority(nice);
+      });
 }
 
 RequestHandler::~RequestHandler() { Drain(); }
@@ -82,6 +90,7 @@ void RequestHandler::StopAccepting() { accepting_.store(false); }
 
 void RequestHandler::Drain() {
   if (pool_) pool_->Stop();
+  migrate_pool_->Stop();
 }
 
 RequestHandler::Counters RequestHandler::counters() const {
@@ -262,8 +271,11 @@ void RequestHandler::Handle(std::unique_ptr<ServerCall> call) {
     Reply(call.get(), Status::Unavailable("no table yet"), 0, &resp);
     return;
   }
-  if (pool_ && IsWrite(req.body_case())) {
-    if (!pool_->TrySubmit(&call)) {
+  CallPool* pool = req.body_case() == proto::Request::kMigrateBatch ? migrate_pool_.get()
+                   : IsWrite(req.body_case())                          ? pool_.get()
+                                                                       : nullptr;
+  if (pool != nullptr) {
+    if (!pool->TrySubmit(&call)) {
       Reply(call.get(), Status::Unavailable("overloaded"), r->version(), &resp);
     }
     return;

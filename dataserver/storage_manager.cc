@@ -240,18 +240,10 @@ Status StorageManager::WriteMetaLocked(uint32_t area, std::string_view key, uint
                                  std::to_string(quota) + " bytes");
   }
 
-  cmp::ValueMeta meta;
-  meta.version = version;
-  meta.created = created;
-  meta.modified = modified;
-  meta.expire = expire;
   std::string stored_key;
-  stored_key.reserve(cmp::kKeyHeaderSize + key.size());
-  cmp::AppendStoredKey(&stored_key, expire, bucket, static_cast<uint16_t>(area), key);
   std::string stored_value;
-  stored_value.reserve(cmp::kValueMetaSize + value.size());
-  cmp::AppendStoredValue(&stored_value, meta, value);
-
+  EncodeRecord(area, key, bucket, version, created, modified, expire, value, &stored_key,
+               &stored_value);
   ldb::WriteOptions wo;
   wo.sync = sync;
   ldb::Status ls = db_->Put(wo, stored_key, stored_value);
@@ -261,6 +253,23 @@ Status StorageManager::WriteMetaLocked(uint32_t area, std::string_view key, uint
   }
   if (!old.found) ac.keys.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
+}
+
+void StorageManager::EncodeRecord(uint32_t area, std::string_view key, uint32_t bucket,
+                                  uint32_t version, uint32_t created, uint32_t modified,
+                                  uint32_t expire, std::string_view value,
+                                  std::string* stored_key, std::string* stored_value) {
+  cmp::ValueMeta meta;
+  meta.version = version;
+  meta.created = created;
+  meta.modified = modified;
+  meta.expire = expire;
+  stored_key->clear();
+  stored_key->reserve(cmp::kKeyHeaderSize + key.size());
+  cmp::AppendStoredKey(stored_key, expire, bucket, static_cast<uint16_t>(area), key);
+  stored_value->clear();
+  stored_value->reserve(cmp::kValueMetaSize + value.size());
+  cmp::AppendStoredValue(stored_value, meta, value);
 }
 
 Status StorageManager::DeleteLocked(uint32_t area, std::string_view key, uint32_t bucket,

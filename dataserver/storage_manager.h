@@ -220,12 +220,17 @@ class StorageManager final : public migration::BucketStore {
   Status WriteLocked(uint32_t area, std::string_view key, uint32_t bucket,
                      const Existing& old, uint32_t version, uint32_t expire,
                      std::string_view value);
-  // As WriteLocked with the whole meta given (migrated entries); quota enforced only
-  // with enforce_quota. REQUIRES: the key's stripe held.
+  // As WriteLocked with the whole meta given; quota enforced only with
+  // enforce_quota. REQUIRES: the key's stripe held.
   Status WriteMetaLocked(uint32_t area, std::string_view key, uint32_t bucket,
                          const Existing& old, uint32_t version, uint32_t created,
                          uint32_t modified, uint32_t expire, std::string_view value,
                          bool enforce_quota, bool sync);
+  // The stored key and value of (area, key) in `bucket` with this meta and value.
+  static void EncodeRecord(uint32_t area, std::string_view key, uint32_t bucket,
+                           uint32_t version, uint32_t created, uint32_t modified,
+                           uint32_t expire, std::string_view value, std::string* stored_key,
+                           std::string* stored_value);
   // Unavailable when bucket is fenced. REQUIRES: the key's stripe held.
   Status CheckFence(uint32_t bucket) const;
   // Records (area, key) when bucket is recording. REQUIRES: the key's stripe held.

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "comparators/gc_registry.h"
 #include "comparators/key_codec.h"
@@ -167,44 +168,93 @@ Status StorageManager::ReadEntry(uint32_t bucket, uint32_t area, std::string_vie
   return Status::OK();
 }
 
+// One ldb write per batch rather than per entry: a migration batch is one WAL
+// record and one group commit. Each entry's existing value is read under its
+// stripe (for the per-area counters), but the stripe is not held until the batch
+// is written: before the flip no client write reaches a bucket this node is
+// receiving (it does not own it), and a source sends one bucket's batches one
+// after another. A key seen twice in one batch (a catch-up batch may repeat a
+// key) first writes what came before it, so its second read sees the first.
 Status StorageManager::ApplyMigrated(
     uint32_t bucket, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries) {
   if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
   if (bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
-  const uint32_t now = NowSeconds();
   for (const proto::MigratedEntry& e : entries) {
     if (e.area() >= kAreaCount || e.key().empty()) {
       return Status::InvalidArgument("bad migrated key");
     }
+  }
+  const uint32_t now = NowSeconds();
+  struct AreaDelta {
+    uint32_t area;
+    int64_t keys;
+    int64_t bytes;
+  };
+  std::vector<AreaDelta> deltas;  // a batch touches few areas
+  auto account = [&deltas](uint32_t area, int64_t keys, int64_t bytes) {
+    for (AreaDelta& d : deltas) {
+      if (d.area == area) {
+        d.keys += keys;
+        d.bytes += bytes;
+        return;
+      }
+    }
+    deltas.push_back({area, keys, bytes});
+  };
+  ldb::WriteBatch batch;
+  bool batch_empty = true;
+  std::unordered_set<std::string> in_batch;  // stored keys (no expire) in `batch`
+  auto commit = [&]() -> Status {
+    if (batch_empty) return Status::OK();
+    ldb::WriteOptions wo;
+    wo.sync = options_.sync_writes;
+    ldb::Status ls = db_->Write(wo, &batch);
+    if (!ls.ok()) return FromLdb(ls, "write migrated entries");
+    for (const AreaDelta& d : deltas) {
+      AreaCounters& ac = areas_[d.area];
+      ac.keys.fetch_add(static_cast<uint64_t>(d.keys), std::memory_order_relaxed);
+      ac.bytes.fetch_add(d.bytes, std::memory_order_relaxed);
+    }
+    batch.Clear();
+    batch_empty = true;
+    deltas.clear();
+    in_batch.clear();
+    return Status::OK();
+  };
+
+  std::string stored_key;
+  std::string stored_value;
+  for (const proto::MigratedEntry& e : entries) {
     const uint32_t area = e.area();
-    const std::string stored_key =
+    std::string probe =
         cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), e.key());
-    std::lock_guard<std::mutex> l(StripeFor(area, e.key()));
+    if (in_batch.count(probe) != 0) {
+      Status s = commit();
+      if (!s.ok()) return s;
+    }
     Existing old;
-    Status s = ReadExisting(stored_key, &old);
-    if (!s.ok()) return s;
+    {
+      std::lock_guard<std::mutex> l(StripeFor(area, e.key()));
+      Status s = ReadExisting(probe, &old);
+      if (!s.ok()) return s;
+    }
+    const int64_t old_bytes =
+        old.found ? static_cast<int64_t>(e.key().size() + old.value.size()) : 0;
     if (e.removed() || (e.expire_at() != 0 && e.expire_at() <= now)) {
       if (!old.found) continue;
-      ldb::Status ls = db_->Delete(ldb::WriteOptions(), stored_key);
-      if (!ls.ok()) return FromLdb(ls, "delete");
-      AreaCounters& ac = areas_[area];
-      ac.keys.fetch_sub(1, std::memory_order_relaxed);
-      ac.bytes.fetch_sub(static_cast<int64_t>(e.key().size() + old.value.size()),
-                         std::memory_order_relaxed);
-      continue;
+      batch.Delete(probe);
+      account(area, -1, -old_bytes);
+    } else {
+      EncodeRecord(area, e.key(), bucket, e.version(), e.created(), e.modified(),
+                   e.expire_at(), e.value(), &stored_key, &stored_value);
+      batch.Put(stored_key, stored_value);
+      account(area, old.found ? 0 : 1,
+              static_cast<int64_t>(e.key().size() + e.value().size()) - old_bytes);
     }
-    s = WriteMetaLocked(area, e.key(), bucket, old, e.version(), e.created(), e.modified(),
-                        e.expire_at(), e.value(), /*enforce_quota=*/false, /*sync=*/false);
-    if (!s.ok()) return s;
+    batch_empty = false;
+    in_batch.insert(std::move(probe));
   }
-  if (options_.sync_writes) {
-    ldb::WriteBatch empty;
-    ldb::WriteOptions wo;
-    wo.sync = true;
-    ldb::Status ls = db_->Write(wo, &empty);
-    if (!ls.ok()) return FromLdb(ls, "sync");
-  }
-  return Status::OK();
+  return commit();
 }
 
 uint64_t StorageManager::LargestFileNumber() {

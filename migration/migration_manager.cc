@@ -6,6 +6,8 @@
 #include <chrono>
 #include <utility>
 
+#include "ldb/env.h"
+
 namespace tessera::migration {
 
 namespace {
@@ -105,6 +107,7 @@ size_t MigrationManager::busy() const {
 }
 
 void MigrationManager::Worker() {
+  if (options_.worker_nice > 0) ldb::LowerCurrentThreadPriority(options_.worker_nice);
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
     cv_.wait(l, [&] { return stopping() || !pending_.empty(); });

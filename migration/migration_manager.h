@@ -56,6 +56,9 @@ struct MigrationOptions {
   int max_catchup_rounds = 20;
   uint32_t retry_backoff_ms = 200;
   size_t max_frame_bytes = 16u << 20;
+  // CPU niceness of the workers that scan and send (0..19): client requests on the
+  // same machine win the CPU (see ldb::LowerCurrentThreadPriority).
+  int worker_nice = 10;
 };
 
 struct MigrationCallbacks {

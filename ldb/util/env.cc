@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstdarg>
 
+#include "port/thread_priority.h"
+
+
 namespace ldb {
 
 Env::~Env() = default;
@@ -78,6 +81,10 @@ Status ReadFileToString(Env* env, const std::string& fname, std::string* data) {
     if (fragment.empty()) break;
   }
   return s;
+}
+
+bool LowerCurrentThreadPriority(int nice) {
+  return port::LowerCurrentThreadPriority(nice);
 }
 
 }  // namespace ldb

@@ -251,6 +251,13 @@ class EnvWrapper : public Env {
 // `base` for threads and the clock. `base` must outlive the result.
 std::unique_ptr<Env> NewMemEnv(Env* base);
 
+// Raises the calling thread's nice value to `nice` (clipped to 1..19) when it
+// is lower, so that the scheduler prefers other threads when the CPUs are
+// busy (Linux keeps a nice value per thread). It cannot be undone without
+// privileges: use it on threads dedicated to background work. Returns false
+// when the platform cannot or refused. Thread-safe.
+bool LowerCurrentThreadPriority(int nice);
+
 }  // namespace ldb
 
 #endif  // LDB_INCLUDE_ENV_H_
