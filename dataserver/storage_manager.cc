@@ -39,6 +39,20 @@ bool ParseCounter(std::string_view text, int64_t* out) {
 
 uint64_t Clamp(int64_t v) { return v < 0 ? 0 : static_cast<uint64_t>(v); }
 
+// Calls `fn(area)` for every area whose bit is set in `touched`
+// (StorageManager::touched_), in order.
+template <typename Fn>
+void ForEachTouched(const std::atomic<uint64_t>* touched, Fn fn) {
+  for (uint32_t w = 0; w < StorageManager::kAreaCount / 64; ++w) {
+    uint64_t bits = touched[w].load(std::memory_order_relaxed);
+    while (bits != 0) {
+      const int b = __builtin_ctzll(bits);
+      bits &= bits - 1;
+      fn(w * 64 + static_cast<uint32_t>(b));
+    }
+  }
+}
+
 }  // namespace
 
 StorageManager::StorageManager(const StorageOptions& options) : options_(options) {}
@@ -89,6 +103,7 @@ Status StorageManager::OpenDb() {
   stripes_ = std::make_unique<std::mutex[]>(n);
   stripe_mask_ = n - 1;
   areas_ = std::make_unique<AreaCounters[]>(kAreaCount);
+  touched_ = std::make_unique<std::atomic<uint64_t>[]>(kAreaCount / 64);
 
   if (options_.count_on_open) {
     const auto start = std::chrono::steady_clock::now();
@@ -119,7 +134,7 @@ Status StorageManager::Check(uint32_t area, std::string_view key, uint32_t bucke
   if (area >= kAreaCount) return Status::InvalidArgument("area out of range");
   if (bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
   if (key.empty()) return Status::InvalidArgument("empty key");
-  areas_[area].ops.fetch_add(1, std::memory_order_relaxed);
+  Area(area).ops.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
 }
 
@@ -227,7 +242,7 @@ Status StorageManager::WriteMetaLocked(uint32_t area, std::string_view key, uint
                                        uint32_t created, uint32_t modified, uint32_t expire,
                                        std::string_view value, bool enforce_quota,
                                        bool sync) {
-  AreaCounters& ac = areas_[area];
+  AreaCounters& ac = Area(area);
   const int64_t new_bytes = static_cast<int64_t>(key.size() + value.size());
   const int64_t old_bytes = old.found ? static_cast<int64_t>(key.size() + old.value.size()) : 0;
   const int64_t delta = new_bytes - old_bytes;
@@ -281,7 +296,7 @@ Status StorageManager::DeleteLocked(uint32_t area, std::string_view key, uint32_
   ldb::Status ls = db_->Delete(wo, stored_key);
   if (!ls.ok()) return FromLdb(ls, "delete");
   if (old.found) {
-    AreaCounters& ac = areas_[area];
+    AreaCounters& ac = Area(area);
     ac.keys.fetch_sub(1, std::memory_order_relaxed);
     ac.bytes.fetch_sub(static_cast<int64_t>(key.size() + old.value.size()),
                        std::memory_order_relaxed);
@@ -408,23 +423,36 @@ Status StorageManager::Expire(uint32_t area, std::string_view key, uint32_t buck
   return Status::OK();
 }
 
+StorageManager::AreaCounters& StorageManager::Area(uint32_t area) {
+  std::atomic<uint64_t>& word = touched_[area / 64];
+  const uint64_t bit = uint64_t{1} << (area % 64);
+  // A plain load first: after an area's first use this is all it costs.
+  if ((word.load(std::memory_order_relaxed) & bit) == 0) {
+    word.fetch_or(bit, std::memory_order_relaxed);
+  }
+  return areas_[area];
+}
+
 void StorageManager::SetAreaQuotas(const std::vector<std::pair<uint32_t, uint64_t>>& quotas) {
-  std::vector<uint64_t> next(kAreaCount, 0);
+  std::unordered_map<uint32_t, uint64_t> next;
   for (const auto& [area, bytes] : quotas) {
-    if (area < kAreaCount) next[area] = bytes;
+    if (area < kAreaCount && bytes != 0) next[area] = bytes;
   }
-  for (uint32_t a = 0; a < kAreaCount; ++a) {
-    if (areas_[a].quota.load(std::memory_order_relaxed) != next[a]) {
-      areas_[a].quota.store(next[a], std::memory_order_relaxed);
+  for (const auto& [area, bytes] : next) Area(area);  // so the walk below sees it
+  ForEachTouched(touched_.get(), [&](uint32_t a) {
+    const auto it = next.find(a);
+    const uint64_t quota = it == next.end() ? 0 : it->second;
+    if (areas_[a].quota.load(std::memory_order_relaxed) != quota) {
+      areas_[a].quota.store(quota, std::memory_order_relaxed);
       LOG(INFO) << "area " << a << " quota "
-                << (next[a] == 0 ? std::string("unlimited") : std::to_string(next[a]) + " bytes");
+                << (quota == 0 ? std::string("unlimited") : std::to_string(quota) + " bytes");
     }
-  }
+  });
 }
 
 std::vector<AreaStat> StorageManager::AreaStats() const {
   std::vector<AreaStat> out;
-  for (uint32_t a = 0; a < kAreaCount; ++a) {
+  ForEachTouched(touched_.get(), [&](uint32_t a) {
     const AreaCounters& ac = areas_[a];
     AreaStat st;
     st.area = a;
@@ -433,7 +461,7 @@ std::vector<AreaStat> StorageManager::AreaStats() const {
     st.bytes = Clamp(ac.bytes.load(std::memory_order_relaxed));
     st.quota_bytes = ac.quota.load(std::memory_order_relaxed);
     if (st.ops != 0 || st.keys != 0 || st.bytes != 0 || st.quota_bytes != 0) out.push_back(st);
-  }
+  });
   return out;
 }
 
@@ -478,8 +506,9 @@ Status StorageManager::Recount() {
     const auto found = counted.find(a);
     const int64_t keys = found == counted.end() ? 0 : found->second.first;
     const int64_t bytes = found == counted.end() ? 0 : found->second.second;
-    areas_[a].keys.fetch_add(keys - base[a].first, std::memory_order_relaxed);
-    areas_[a].bytes.fetch_add(bytes - base[a].second, std::memory_order_relaxed);
+    if (keys == base[a].first && bytes == base[a].second) continue;
+    Area(a).keys.fetch_add(keys - base[a].first, std::memory_order_relaxed);
+    Area(a).bytes.fetch_add(bytes - base[a].second, std::memory_order_relaxed);
   }
   return Status::OK();
 }

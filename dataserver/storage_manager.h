@@ -196,6 +196,9 @@ class StorageManager final : public migration::BucketStore {
     std::atomic<int64_t> bytes{0};
     std::atomic<uint64_t> quota{0};
   };
+  // `area`'s counters, marking the area as one AreaStats and SetAreaQuotas look at
+  // (they skip the other areas of 65536). Every change of a counter goes through it.
+  AreaCounters& Area(uint32_t area);
   // What a read-modify-write found under the key's lock.
   struct Existing {
     bool found = false;
@@ -263,6 +266,8 @@ class StorageManager final : public migration::BucketStore {
   std::unique_ptr<std::mutex[]> stripes_;
   size_t stripe_mask_ = 0;
   std::unique_ptr<AreaCounters[]> areas_;  // kAreaCount entries
+  // One bit per area, set (never cleared) once Area() handed out its counters.
+  std::unique_ptr<std::atomic<uint64_t>[]> touched_;  // kAreaCount / 64 words
 
   std::atomic<bool> closed_{false};
   std::mutex recount_mu_;  // one Recount at a time

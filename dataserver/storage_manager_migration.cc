@@ -211,7 +211,7 @@ Status StorageManager::ApplyMigrated(
     ldb::Status ls = db_->Write(wo, &batch);
     if (!ls.ok()) return FromLdb(ls, "write migrated entries");
     for (const AreaDelta& d : deltas) {
-      AreaCounters& ac = areas_[d.area];
+      AreaCounters& ac = Area(d.area);
       ac.keys.fetch_add(static_cast<uint64_t>(d.keys), std::memory_order_relaxed);
       ac.bytes.fetch_add(d.bytes, std::memory_order_relaxed);
     }
@@ -313,8 +313,8 @@ Status StorageManager::ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* 
   ls = registry_->Add(entry);
   if (!ls.ok()) return FromLdb(ls, "GC registry add");
   for (const auto& [area, c] : counted) {
-    areas_[area].keys.fetch_sub(c.first, std::memory_order_relaxed);
-    areas_[area].bytes.fetch_sub(c.second, std::memory_order_relaxed);
+    Area(area).keys.fetch_sub(c.first, std::memory_order_relaxed);
+    Area(area).bytes.fetch_sub(c.second, std::memory_order_relaxed);
   }
   ticket->bucket = bucket;
   ticket->sequence = sequence;
