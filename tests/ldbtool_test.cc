@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "common/bucket_hash.h"
+#include "common/proto/cluster.pb.h"
 #include "comparators/bitcmp_comparator.h"
 #include "comparators/expire_bloom_policy.h"
 #include "comparators/gc_registry.h"
@@ -24,6 +26,7 @@
 #include "ldb/db.h"
 #include "ldb/env.h"
 #include "ldb/filter_policy.h"
+#include "ldb/util/crc32c.h"
 
 namespace {
 
@@ -178,6 +181,50 @@ class LdbtoolTest : public ::testing::Test {
   uint32_t now_ = 0;
   std::vector<Key> keys_;
 };
+
+// ---- The data server's remembered table (DIR/BUCKET_TABLE), written here from its
+// documented layout (dataserver/table_file.h), independently of the data server.
+
+constexpr const char* kSelf = "127.0.0.1:7001";
+constexpr const char* kOther = "127.0.0.1:7002";
+
+std::string Fixed32(uint32_t v) {
+  std::string out;
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  return out;
+}
+
+std::string TableFileBytes(const std::string& self, const tessera::proto::Table& table) {
+  const std::string payload =
+      Fixed32(static_cast<uint32_t>(self.size())) + self + table.SerializeAsString();
+  return std::string("TSTABLE1") + Fixed32(static_cast<uint32_t>(payload.size())) +
+         Fixed32(ldb::crc32c::Mask(ldb::crc32c::Value(payload.data(), payload.size()))) +
+         payload;
+}
+
+// A table of kBucketCount buckets over kSelf and kOther: `holder(b)` gives the copies
+// of bucket b (indexes: 0 = kSelf, 1 = kOther), master first.
+tessera::proto::Table MakeTable(uint64_t version, uint32_t copy_count,
+                                const std::function<std::vector<uint32_t>(uint32_t)>& holder) {
+  tessera::proto::Table t;
+  t.set_version(version);
+  t.set_bucket_count(kBucketCount);
+  t.set_copy_count(copy_count);
+  t.set_cluster_name("test");
+  for (const char* a : {kSelf, kOther}) {
+    auto* s = t.add_servers();
+    s->set_address(a);
+    s->set_state(tessera::proto::SERVER_UP);
+  }
+  for (uint32_t b = 0; b < kBucketCount; ++b) {
+    for (uint32_t c : holder(b)) t.add_owners(c);
+  }
+  return t;
+}
+
+void WriteTableFile(const std::string& dir, const std::string& bytes) {
+  std::ofstream(dir + "/BUCKET_TABLE", std::ios::binary | std::ios::trunc) << bytes;
+}
 
 uint64_t NumberAfter(const std::string& text, const std::string& prefix) {
   const size_t at = text.find(prefix);
@@ -436,6 +483,132 @@ TEST_F(LdbtoolTest, ACorruptTableIsAnErrorNotACrash) {
     EXPECT_EQ(r.code, 1) << cmd << ": " << r.out;
     EXPECT_NE(r.err.find("orrupt"), std::string::npos) << cmd << ": " << r.err;
   }
+}
+
+TEST_F(LdbtoolTest, CheckBucketsWithoutAListUsesTheRememberedTable) {
+  BuildDb();
+  WriteTableFile(dir_, TableFileBytes(kSelf, MakeTable(7, 1, [](uint32_t) {
+                                        return std::vector<uint32_t>{0};
+                                      })));
+  Result r = Run("check-buckets " + Db());
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("held: 16 buckets (0-15) by node 127.0.0.1:7001 in table version 7 "
+                       "remembered in " + dir_ + "/BUCKET_TABLE; bucket_count 16"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("OK: every key is in place"), std::string::npos);
+
+  // Version 8 gives buckets 8-15 to the other node: their keys are misplaced here.
+  WriteTableFile(dir_, TableFileBytes(kSelf, MakeTable(8, 1, [](uint32_t b) {
+                                        return std::vector<uint32_t>{b < 8 ? 0u : 1u};
+                                      })));
+  r = Run("check-buckets " + Db());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("held: 8 buckets (0-7) by node 127.0.0.1:7001 in table version 8"),
+            std::string::npos)
+      << r.out;
+  uint64_t not_held = 0;
+  for (const Key& k : keys_) not_held += Live(k) && k.bucket >= 8 ? 1 : 0;
+  EXPECT_NE(r.out.find(std::to_string(not_held) + " in buckets not held"), std::string::npos)
+      << r.out;
+  // The file names the identity: the same table read as the other node's.
+  WriteTableFile(dir_, TableFileBytes(kOther, MakeTable(8, 1, [](uint32_t b) {
+                                        return std::vector<uint32_t>{b < 8 ? 0u : 1u};
+                                      })));
+  r = Run("check-buckets " + Db());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("held: 8 buckets (8-15) by node 127.0.0.1:7002"), std::string::npos)
+      << r.out;
+}
+
+TEST_F(LdbtoolTest, CheckBucketsCountsReplicasAndIncomingBucketsAsHeld) {
+  BuildDb();
+  // Buckets 8-15: the other node is master, this one the replica.
+  WriteTableFile(dir_, TableFileBytes(kSelf, MakeTable(9, 2, [](uint32_t b) {
+                                        return b < 8 ? std::vector<uint32_t>{0, 1}
+                                                     : std::vector<uint32_t>{1, 0};
+                                      })));
+  Result r = Run("check-buckets " + Db());
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  // Buckets 8-15 are the other node's, but a migration plans them to this one.
+  auto moving = MakeTable(10, 1, [](uint32_t b) { return std::vector<uint32_t>{b < 8 ? 0u : 1u}; });
+  for (uint32_t b = 0; b < kBucketCount; ++b) moving.add_destination_owners(0);
+  moving.set_migration_id(2);
+  WriteTableFile(dir_, TableFileBytes(kSelf, moving));
+  r = Run("check-buckets " + Db());
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("buckets planned to this node count as held"), std::string::npos)
+      << r.out;
+}
+
+TEST_F(LdbtoolTest, CheckBucketsForANodeNotInTheTableFindsEveryKeyMisplaced) {
+  BuildDb();
+  WriteTableFile(dir_, TableFileBytes("127.0.0.1:7999", MakeTable(4, 1, [](uint32_t) {
+                                        return std::vector<uint32_t>{0};
+                                      })));
+  const Result r = Run("check-buckets " + Db());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("held: none: node 127.0.0.1:7999 is not in table version 4"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(LdbtoolTest, CheckBucketsWithoutAListOrTableFileSaysWhatToDo) {
+  BuildDb();
+  const Result r = Run("check-buckets " + Db());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.err.find("has no BUCKET_TABLE"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--buckets LIST"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(LdbtoolTest, ACorruptTableFileIsAnErrorNotACrash) {
+  BuildDb();
+  const std::string good = TableFileBytes(kSelf, MakeTable(7, 1, [](uint32_t) {
+    return std::vector<uint32_t>{0};
+  }));
+  std::string flipped = good;
+  flipped[good.size() - 3] = static_cast<char>(flipped[good.size() - 3] ^ 1);
+  for (const std::string& bytes :
+       {std::string(), std::string("TSTABLE1"), std::string(300, 'z'), flipped,
+        good.substr(0, good.size() - 1)}) {
+    WriteTableFile(dir_, bytes);
+    const Result r = Run("check-buckets " + Db());
+    EXPECT_EQ(r.code, 1) << bytes.size() << ": " << r.out;
+    EXPECT_NE(r.err.find(dir_ + "/BUCKET_TABLE is corrupt"), std::string::npos) << r.err;
+  }
+  // With an explicit list the table file is not needed (--bucket_count then is).
+  Result r = Run("check-buckets --buckets 0-15 " + Db());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--bucket_count N is required"), std::string::npos) << r.err;
+  r = Run("check-buckets --bucket_count 16 --buckets 0-15 " + Db());
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+}
+
+TEST_F(LdbtoolTest, CheckBucketsTakesTheBucketCountFromTheTable) {
+  BuildDb();
+  WriteTableFile(dir_, TableFileBytes(kSelf, MakeTable(7, 1, [](uint32_t) {
+                                        return std::vector<uint32_t>{0};
+                                      })));
+  Result r = Run("check-buckets --buckets 0-15 " + Db());
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("from --buckets; bucket_count 16"), std::string::npos) << r.out;
+  r = Run("check-buckets --bucket_count 32 " + Db());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--bucket_count 32 differs from the remembered table's 16"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(LdbtoolTest, LdbKeepsTheTableFileThroughCompactions) {
+  BuildDb();
+  const std::string bytes = TableFileBytes(kSelf, MakeTable(7, 1, [](uint32_t) {
+    return std::vector<uint32_t>{0};
+  }));
+  WriteTableFile(dir_, bytes);
+  ASSERT_EQ(Run("compact-self-level --yes --buckets 0-15 " + Db()).code, 0);
+  { OpenDb reopened(dir_); }  // ldb's Open removes the files it considers obsolete
+  EXPECT_EQ(ReadFile(dir_ + "/BUCKET_TABLE"), bytes);
 }
 
 }  // namespace

@@ -32,11 +32,12 @@ struct StatsArgs {
 int RunStats(const StatsArgs& args);
 
 // check-buckets: every key in a bucket this node holds, in the bucket its key
-// hashes to.
+// hashes to. What the node holds comes from `buckets`, or else from the bucket table
+// the data server remembered in the directory (dataserver/table_file.h).
 struct CheckArgs {
   std::string db;
-  uint64_t bucket_count = 0;
-  std::string buckets;      // the buckets this node should hold
+  uint64_t bucket_count = 0;  // 0 = the remembered table's
+  std::string buckets;        // the buckets this node should hold; "" = from the table
   uint64_t max_report = 100;  // misplaced keys printed one by one
 };
 int RunCheckBuckets(const CheckArgs& args);

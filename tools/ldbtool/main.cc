@@ -4,7 +4,7 @@
 //   ldbtool help [COMMAND]
 //   ldbtool dump --db DIR [--bucket B] [--area A] [--limit N] [--hex] [--all]
 //   ldbtool stats --db DIR [--top N] [--json]
-//   ldbtool check-buckets --db DIR --bucket_count N --buckets LIST [--max_report N]
+//   ldbtool check-buckets --db DIR [--bucket_count N] [--buckets LIST] [--max_report N]
 //   ldbtool compact-self-level --db DIR --buckets LIST [--yes]
 //
 // Exit status: 0 ok, 1 error (or misplaced keys for check-buckets), 2 usage.
@@ -26,9 +26,11 @@ DEFINE_bool(hex, false, "dump: print user keys and value previews in hex.");
 DEFINE_bool(all, false, "dump: also show expired and GC-reclaimed keys (marked).");
 DEFINE_uint64(top, 20, "stats: buckets listed, largest first by bytes (0 = all).");
 DEFINE_bool(json, false, "stats: print JSON instead of text.");
-DEFINE_uint64(bucket_count, 0, "check-buckets: the cluster's bucket count.");
+DEFINE_uint64(bucket_count, 0, "check-buckets: the cluster's bucket count (0 = the one "
+              "of the bucket table the data server remembered in DIR).");
 DEFINE_string(buckets, "",
-              "check-buckets: the buckets this node should hold; compact-self-level: the "
+              "check-buckets: the buckets this node should hold (empty = those the table "
+              "the data server remembered in DIR gives it); compact-self-level: the "
               "buckets to purge. A list like 0-99,200,301-305.");
 DEFINE_uint64(max_report, 100, "check-buckets: misplaced keys printed one by one.");
 DEFINE_bool(yes, false, "compact-self-level: really purge (otherwise only report).");
@@ -55,9 +57,15 @@ const std::vector<Command>& Commands() {
        "per bucket (top N by bytes) and per area, and ldb's own statistics.",
        {"db", "top", "json"}},
       {"check-buckets",
-       "check-buckets --db DIR --bucket_count N --buckets LIST [--max_report N]",
-       "Reports every key stored in a bucket not in LIST, and every key whose stored\n"
-       "bucket differs from its hash bucket. Exit 1 when any key is misplaced.",
+       "check-buckets --db DIR [--bucket_count N] [--buckets LIST] [--max_report N]",
+       "Reports every key stored in a bucket this node does not hold, and every key\n"
+       "whose stored bucket differs from its hash bucket. Exit 1 when any key is\n"
+       "misplaced. The buckets held are LIST, or else those the bucket table the data\n"
+       "server last applied (DIR/BUCKET_TABLE) gives the identity it ran under: every\n"
+       "bucket it masters or replicates, and during a migration the buckets planned to\n"
+       "it; the first output line names the table version and the node. N defaults to\n"
+       "that table's bucket count. Exit 2 without --buckets when DIR has no table\n"
+       "file, 1 when it is corrupt.",
        {"db", "bucket_count", "buckets", "max_report"}},
       {"compact-self-level", "compact-self-level --db DIR --buckets LIST [--yes]",
        "Purges the buckets in place (GC registry entries, CompactRangeSelfLevel) and\n"
@@ -202,12 +210,10 @@ int main(int argc, char** argv) {
     return lt::RunStats(a);
   }
   if (name == "check-buckets") {
-    if (FLAGS_bucket_count == 0 ||
-        FLAGS_bucket_count > uint64_t{tessera::comparators::kMaxBucket} + 1) {
-      return Usage("check-buckets: --bucket_count N is required (1.." +
-                   std::to_string(uint64_t{tessera::comparators::kMaxBucket} + 1) + ")");
+    if (FLAGS_bucket_count > uint64_t{tessera::comparators::kMaxBucket} + 1) {
+      return Usage("check-buckets: --bucket_count must be 1.." +
+                   std::to_string(uint64_t{tessera::comparators::kMaxBucket} + 1));
     }
-    if (FLAGS_buckets.empty()) return Usage("check-buckets: --buckets LIST is required");
     lt::CheckArgs a;
     a.db = FLAGS_db;
     a.bucket_count = FLAGS_bucket_count;

@@ -111,6 +111,20 @@ Status BucketSet::Parse(std::string_view text, uint64_t bucket_limit, BucketSet*
   return Status::OK();
 }
 
+BucketSet BucketSet::Of(std::vector<uint32_t> buckets) {
+  std::sort(buckets.begin(), buckets.end());
+  BucketSet set;
+  for (uint32_t b : buckets) {
+    if (!set.ranges_.empty() &&
+        static_cast<uint64_t>(b) <= static_cast<uint64_t>(set.ranges_.back().second) + 1) {
+      set.ranges_.back().second = std::max(set.ranges_.back().second, b);
+    } else {
+      set.ranges_.emplace_back(b, b);
+    }
+  }
+  return set;
+}
+
 bool BucketSet::Contains(uint32_t bucket) const {
   auto it = std::upper_bound(
       ranges_.begin(), ranges_.end(), bucket,

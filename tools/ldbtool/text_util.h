@@ -29,6 +29,8 @@ class BucketSet {
   // below `bucket_limit`. InvalidArgument with the offending item otherwise, for an
   // empty list, a reversed range or a number that does not parse.
   static Status Parse(std::string_view text, uint64_t bucket_limit, BucketSet* out);
+  // The set of `buckets` (any order, duplicates allowed).
+  static BucketSet Of(std::vector<uint32_t> buckets);
 
   bool Contains(uint32_t bucket) const;
   uint64_t Count() const;
