@@ -9,7 +9,10 @@
 
 #include "common/rpc_server.h"
 #include "dataserver/heartbeat_client.h"
+#include "dataserver/orphan_sweeper.h"
 #include "dataserver/request_handler.h"
+#include "dataserver/table_file.h"
+#include "ldb/env.h"
 #include "migration/cleanup_scheduler.h"
 #include "migration/migration_manager.h"
 
@@ -114,6 +117,7 @@ Status DataServer::Start() {
                  : options_.advertise_address;
   handler_->SetSelfAddress(address_);
   cleanup_->Start();
+  StartOrphanSweeper();
 
   migration::MigrationOptions mo;
   mo.self_address = address_;
@@ -161,6 +165,7 @@ void DataServer::Stop() {
   LOG(INFO) << "dataserver " << address_ << " stopping";
   handler_->StopAccepting();
   migration_->Stop();  // buckets in flight are abandoned (fences lifted)
+  sweeper_->Stop();
   handler_->Drain();   // queued writes run and are answered
   server_->Stop();
   heartbeat_ptr_.store(nullptr);
@@ -170,6 +175,7 @@ void DataServer::Stop() {
   if (!s.ok()) LOG(ERROR) << "dataserver " << address_ << " close: " << s.ToString();
   heartbeat_.reset();
   migration_.reset();
+  sweeper_.reset();
   server_.reset();
   handler_.reset();
   cleanup_.reset();
@@ -216,6 +222,53 @@ void DataServer::InstallTable(std::shared_ptr<const BucketTable> table) {
     }
   }
   migration_->OnTable(table);
+  Status ws = TableFile::Write(options_.env != nullptr ? options_.env : ldb::Env::Default(),
+                               options_.data_dir, address_, *table);
+  if (!ws.ok()) LOG(WARNING) << "dataserver " << address_ << ": " << ws.ToString();
+  sweeper_->OnTable(std::move(table));
+}
+
+void DataServer::StartOrphanSweeper() {
+  OrphanSweeperOptions oo;
+  oo.self_address = address_;
+  oo.enabled = options_.orphan_sweep;
+  TableFile::Contents remembered;
+  Status s = TableFile::Read(options_.env != nullptr ? options_.env : ldb::Env::Default(),
+                             options_.data_dir, &remembered);
+  if (s.ok()) {
+    oo.remembered_address = remembered.self_address;
+    oo.remembered_cluster = remembered.table->proto().cluster_name();
+    oo.remembered_bucket_count = remembered.table->bucket_count();
+    LOG(INFO) << "dataserver " << address_ << ": last applied table version "
+              << remembered.table->version() << " as " << remembered.self_address;
+  } else if (!s.Is(Code::kNotFound)) {
+    LOG(WARNING) << "dataserver " << address_ << ": " << s.ToString() << " (ignored)";
+  }
+  OrphanSweeperCallbacks cb;
+  cb.has_live_key = [this](uint32_t bucket, bool* live) {
+    *live = false;
+    return storage_->ScanBucket(bucket, [live](proto::MigratedEntry*) {
+      *live = true;
+      return false;  // the first live key is enough
+    });
+  };
+  cb.reclaim_if_current = [this](uint32_t bucket, uint64_t version, bool* current) {
+    return ReclaimOrphan(bucket, version, current);
+  };
+  sweeper_ = std::make_unique<OrphanSweeper>(std::move(oo), std::move(cb));
+  sweeper_->Start();
+}
+
+Status DataServer::ReclaimOrphan(uint32_t bucket, uint64_t table_version, bool* current) {
+  // Holding install_mu_, no table can be installed: none can plan the bucket to us
+  // (and no batch of it is accepted) until the entry is in.
+  std::lock_guard<std::mutex> l(install_mu_);
+  *current = handler_->table_version() == table_version;
+  if (!*current) return Status::OK();
+  migration::ReclaimTicket ticket;
+  Status s = storage_->ReclaimBucket(bucket, &ticket);
+  if (s.ok()) cleanup_->Enqueue(ticket);
+  return s;
 }
 
 Status DataServer::HandleCleanup(const proto::CleanupRequest& request,

@@ -39,6 +39,7 @@ class MigrationManager;
 namespace tessera::ds {
 
 class HeartbeatClient;
+class OrphanSweeper;
 class RequestHandler;
 
 struct DataServerOptions {
@@ -80,6 +81,8 @@ struct DataServerOptions {
   // hours "HH-HH" in which cleanups may start ("" = any time).
   uint32_t cleanup_pause_ms = 1000;
   std::string cleanup_window;
+  // Reclaim buckets held elsewhere whose keys are still here (OrphanSweeper).
+  bool orphan_sweep = true;
 
   // For tests: env for storage (files and clock); nullptr = default.
   ldb::Env* env = nullptr;
@@ -108,10 +111,12 @@ class DataServer {
   HeartbeatClient* heartbeat() { return heartbeat_.get(); }
   migration::MigrationManager* migration() { return migration_.get(); }
   migration::CleanupScheduler* cleanup() { return cleanup_.get(); }
+  OrphanSweeper* orphan_sweeper() { return sweeper_.get(); }
 
   // Installs a table (from a heartbeat or a BucketDone answer) if newer: routing,
-  // quotas, reclaims + cleanup of buckets this server no longer holds, and the
-  // migration of buckets moving away. Thread-safe.
+  // quotas, reclaims + cleanup of buckets this server no longer holds, the
+  // migration of buckets moving away; the table is remembered in data_dir
+  // (TableFile) and handed to the orphan sweeper. Thread-safe.
   void InstallTable(std::shared_ptr<const BucketTable> table);
 
   // Answers the cleanup RPC (proto::CleanupRequest): status, run (the given buckets,
@@ -122,6 +127,11 @@ class DataServer {
   proto::ServerStats Stats();
 
  private:
+  // Reads the remembered table (TableFile) and starts the orphan sweeper.
+  void StartOrphanSweeper();
+  // OrphanSweeperCallbacks::reclaim_if_current, under install_mu_.
+  Status ReclaimOrphan(uint32_t bucket, uint64_t table_version, bool* current);
+
   DataServerOptions options_;
   std::string address_;
   std::chrono::steady_clock::time_point started_;
@@ -131,6 +141,7 @@ class DataServer {
   std::unique_ptr<HeartbeatClient> heartbeat_;
   std::unique_ptr<migration::CleanupScheduler> cleanup_;
   std::unique_ptr<migration::MigrationManager> migration_;
+  std::unique_ptr<OrphanSweeper> sweeper_;
   std::mutex install_mu_;  // serializes InstallTable
   std::atomic<uint64_t> buckets_received_{0};
   // heartbeat_ as seen by io threads (FetchNow), set once it exists.

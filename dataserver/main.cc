@@ -62,6 +62,9 @@ DEFINE_int32(cleanup_pause_ms, 1000, "Pause between two cleanup compactions of b
              "this server gave away (0..3600000).");
 DEFINE_string(cleanup_window, "", "Local hours HH-HH (e.g. 01-05) in which cleanup "
               "compactions may start; empty = any time.");
+DEFINE_bool(orphan_sweep, true, "When a table without a migration arrives, reclaim (GC entry "
+            "+ cleanup) buckets other servers hold whose keys are still stored here, e.g. "
+            "after a crash between a bucket's flip and its reclaim (migration/README.md).");
 
 namespace {
 
@@ -237,6 +240,7 @@ int main(int argc, char** argv) {
   options.migrate_rpc_timeout_ms = static_cast<uint32_t>(FLAGS_migrate_rpc_timeout_ms);
   options.cleanup_pause_ms = static_cast<uint32_t>(FLAGS_cleanup_pause_ms);
   options.cleanup_window = FLAGS_cleanup_window;
+  options.orphan_sweep = FLAGS_orphan_sweep;
 
   // Every thread started from here on inherits the blocked set; the main thread
   // waits for the signals synchronously.

@@ -90,8 +90,8 @@ Status TableFile::Read(ldb::Env* env, const std::string& dir, Contents* out) {
   ldb::Status ls = env->GetFileSize(path, &size);
   if (!ls.ok()) return Status::Internal("cannot read " + path + ": " + ls.ToString());
   if (size > kMaxFileBytes) {
-    return Status::Internal(path + " is corrupt: " + std::to_string(size) +
-                            " bytes, larger than " + std::to_string(kMaxFileBytes));
+    return Status::Internal(path + " is corrupt: " + std::to_string(size) + " bytes, larger than " +
+                            std::to_string(kMaxFileBytes));
   }
   std::string bytes;
   ls = ldb::ReadFileToString(env, path, &bytes);

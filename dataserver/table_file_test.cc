@@ -10,9 +10,9 @@
 #include <memory>
 
 #include "ldb/db.h"
-#include "ldb/util/crc32c.h"
 #include "ldb/env.h"
 #include "ldb/options.h"
+#include "ldb/util/crc32c.h"
 
 namespace tessera::ds {
 namespace {
@@ -127,10 +127,10 @@ std::string Fixed32(uint32_t v) {
   return out;
 }
 std::string Frame(const std::string& address, const std::string& table_bytes) {
-  const std::string payload = Fixed32(static_cast<uint32_t>(address.size())) + address + table_bytes;
+  const std::string payload =
+      Fixed32(static_cast<uint32_t>(address.size())) + address + table_bytes;
   return std::string("TSTABLE1") + Fixed32(static_cast<uint32_t>(payload.size())) +
-         Fixed32(ldb::crc32c::Mask(ldb::crc32c::Value(payload.data(), payload.size()))) +
-         payload;
+         Fixed32(ldb::crc32c::Mask(ldb::crc32c::Value(payload.data(), payload.size()))) + payload;
 }
 
 TEST_F(TableFileTest, TheLayoutIsTheDocumentedOne) {
@@ -149,8 +149,9 @@ TEST_F(TableFileTest, WellFramedButInvalidContentIsRefused) {
   EXPECT_FALSE(TableFile::Decode(Frame(std::string(2000, 'a'), "x"), &c).ok());
   // An address length beyond the payload.
   const std::string payload = Fixed32(1000) + "10.0.0.1:7100";
-  const std::string bad = std::string("TSTABLE1") + Fixed32(static_cast<uint32_t>(payload.size())) +
-        Fixed32(ldb::crc32c::Mask(ldb::crc32c::Value(payload.data(), payload.size()))) + payload;
+  const std::string bad =
+      std::string("TSTABLE1") + Fixed32(static_cast<uint32_t>(payload.size())) +
+      Fixed32(ldb::crc32c::Mask(ldb::crc32c::Value(payload.data(), payload.size()))) + payload;
   EXPECT_FALSE(TableFile::Decode(bad, &c).ok());
 }
 
@@ -180,8 +181,7 @@ TEST_F(TableFileTest, LdbLeavesTheFileAlone) {
 TEST(HeldBucketsTest, CopiesAndIncomingDestinations) {
   auto quiet = MakeTable(1);
   // Server 0 holds b where b % 3 == 0 (master) or (b + 1) % 3 == 0 (replica).
-  EXPECT_EQ(HeldBuckets(*quiet, "10.0.0.1:7100", false),
-            (std::vector<uint32_t>{0, 2, 3, 5, 6}));
+  EXPECT_EQ(HeldBuckets(*quiet, "10.0.0.1:7100", false), (std::vector<uint32_t>{0, 2, 3, 5, 6}));
   EXPECT_TRUE(HeldBuckets(*quiet, "10.0.0.9:7100", false).empty());
   auto moving = MakeTable(2, true);
   // Bucket 2 goes (2, 0) -> (1, 0): server 1 gains it only as an incoming bucket.
