@@ -57,7 +57,10 @@ struct MigrationOptions {
   uint32_t retry_backoff_ms = 200;
   size_t max_frame_bytes = 16u << 20;
   // CPU niceness of the workers that scan and send (0..19): client requests on the
-  // same machine win the CPU (see ldb::LowerCurrentThreadPriority).
+  // same machine win the CPU (see ldb::LowerCurrentThreadPriority). The same worker
+  // also drains and reports a fenced bucket, so on a busy machine the fence (writes
+  // to that bucket refused) lasts longer at a high niceness; a next step is to run the
+  // fenced phase on a thread of normal priority.
   int worker_nice = 10;
 };
 
