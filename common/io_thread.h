@@ -8,13 +8,21 @@
 #include <vector>
 
 #include "common/asio.h"
+#include "common/thread_name.h"
 
 namespace tessera {
 
 class IoThread {
  public:
-  explicit IoThread(int threads = 1) : guard_(boost::asio::make_work_guard(io_)) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  // `name` names the threads (for top -H and perf; at most 15 bytes are kept).
+  explicit IoThread(int threads = 1, const char* name = "io")
+      : guard_(boost::asio::make_work_guard(io_)) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, name] {
+        SetCurrentThreadName(name);
+        io_.run();
+      });
+    }
   }
   ~IoThread() { Stop(); }
   IoThread(const IoThread&) = delete;

@@ -11,6 +11,7 @@
 
 #include "common/address.h"
 #include "common/server_connection.h"
+#include "common/thread_name.h"
 
 namespace tessera {
 
@@ -148,7 +149,10 @@ Status RpcServer::Start() {
   impl_->Accept();
   int n = std::max(1, impl_->options.io_threads);
   for (int i = 0; i < n; ++i) {
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
+    impl_->threads.emplace_back([this] {
+      SetCurrentThreadName("rpc-io");
+      impl_->io.run();
+    });
   }
   return Status::OK();
 }

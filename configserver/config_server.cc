@@ -7,6 +7,7 @@
 
 #include "common/address.h"
 #include "common/cluster_config.h"
+#include "common/thread_name.h"
 
 namespace tessera::cs {
 
@@ -65,6 +66,7 @@ Status ConfigServer::Start() {
 }
 
 void ConfigServer::TickerLoop() {
+  SetCurrentThreadName("cs-ticker");
   const auto period = std::chrono::milliseconds(std::max<uint32_t>(1, options_.tick_interval_ms));
   std::unique_lock<std::mutex> l(ticker_mu_);
   while (!stopping_) {

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "common/thread_name.h"
+
 namespace tessera::ds {
 
 HeartbeatClient::HeartbeatClient(HeartbeatClientOptions options, Callbacks callbacks)
@@ -48,6 +50,7 @@ void HeartbeatClient::FetchNow() {
 }
 
 void HeartbeatClient::Run() {
+  SetCurrentThreadName("heartbeat");
   using Clock = std::chrono::steady_clock;
   const auto interval = std::chrono::milliseconds(options_.interval_ms);
   const auto min_gap = std::chrono::milliseconds(options_.min_fetch_gap_ms);

@@ -72,7 +72,7 @@ class HeartbeatClient {
   const HeartbeatClientOptions options_;
   const Callbacks callbacks_;
 
-  IoThread io_{1};
+  IoThread io_{1, "heartbeat-io"};
   std::vector<std::unique_ptr<RpcChannel>> channels_;  // one per config server
   size_t next_ = 0;                                    // heartbeat thread only
 

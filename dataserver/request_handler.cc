@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/bucket_hash.h"
+#include "common/thread_name.h"
 #include "dataserver/storage_manager.h"
 #include "ldb/env.h"
 
@@ -44,13 +45,15 @@ RequestHandler::RequestHandler(const RequestHandlerOptions& options, StorageMana
     pool_ = std::make_unique<CallPool>(
         options_.write_threads > 0 ? options_.write_threads : 1,
         options_.write_queue_limit > 0 ? options_.write_queue_limit : 1,
-        [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); });
+        [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
+        [] { SetCurrentThreadName("ds-write"); });
   }
   const int nice = options_.migrate_apply_nice;
   migrate_pool_ = std::make_unique<CallPool>(
       1, options_.migrate_queue_limit > 0 ? options_.migrate_queue_limit : 1,
       [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
       [nice] {
+        SetCurrentThreadName("mig-apply");
         if (nice > 0) ldb::LowerCurrentThreadPriority(nice);
       });
 }

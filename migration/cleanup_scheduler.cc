@@ -6,6 +6,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/thread_name.h"
+
 namespace tessera::migration {
 
 Status ParseCleanupWindow(const std::string& text, int* start, int* end) {
@@ -196,6 +198,7 @@ bool CleanupScheduler::InWindow() const {
 }
 
 void CleanupScheduler::Run() {
+  SetCurrentThreadName("cleanup");
   std::unique_lock<std::mutex> l(mu_);
   // The front ticket may run now: not paused, and inside the window or forced.
   auto runnable = [&] {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <utility>
 
+#include "common/thread_name.h"
 #include "ldb/env.h"
 
 namespace tessera::migration {
@@ -107,6 +108,7 @@ size_t MigrationManager::busy() const {
 }
 
 void MigrationManager::Worker() {
+  SetCurrentThreadName("mig-send");
   if (options_.worker_nice > 0) ldb::LowerCurrentThreadPriority(options_.worker_nice);
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
@@ -159,15 +161,16 @@ void MigrationManager::RunBucket(uint32_t bucket) {
       m.set_attempt(attempt);
       m.set_phase("scan");
     }
-    const auto start = std::chrono::steady_clock::now();
-    Status s = RunAttempt(bucket, plan, attempt);
+    AttemptTimes times;
+    Status s = RunAttempt(bucket, plan, &times);
     if (s.ok()) {
       buckets_sent_.fetch_add(1);
-      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
       LOG(INFO) << "migration: bucket " << bucket << " moved to " << plan.destination << " in "
-                << ms << " ms (attempt " << attempt << ")";
+                << times.Ms(times.start, times.done) << " ms (scan "
+                << times.Ms(times.start, times.catch_up) << ", catch-up "
+                << times.Ms(times.catch_up, times.fenced) << ", fenced "
+                << times.Ms(times.fenced, times.reported) << ", report "
+                << times.Ms(times.reported, times.done) << "; attempt " << attempt << ")";
       return;
     }
     if (stopping()) return;
@@ -177,8 +180,9 @@ void MigrationManager::RunBucket(uint32_t bucket) {
   }
 }
 
-Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, uint32_t attempt) {
-  (void)attempt;
+Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTimes* times) {
+  using Clock = std::chrono::steady_clock;
+  times->start = Clock::now();
   store_->StartRecording(bucket);
   bool fenced = false;
   // Any return lifts the fence and stops recording.
@@ -237,6 +241,7 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, uint32_t 
     return Status::OK();
   };
   SetPhase(bucket, "catch-up");
+  times->catch_up = Clock::now();
   size_t previous = SIZE_MAX;
   for (int round = 0; round < options_.max_catchup_rounds; ++round) {
     if (stopping()) return Status::Unavailable("stopping");
@@ -249,6 +254,7 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, uint32_t 
 
   // 3. Fence, drain, send the last changes.
   SetPhase(bucket, "fenced");
+  times->fenced = Clock::now();
   store_->Fence(bucket);
   fenced = true;
   s = send_changes(store_->TakeChanges(bucket));
@@ -256,7 +262,10 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, uint32_t 
 
   // 4. Report.
   SetPhase(bucket, "reported");
-  return Report(bucket, plan);
+  times->reported = Clock::now();
+  s = Report(bucket, plan);
+  times->done = Clock::now();
+  return s;
 }
 
 RpcChannel* MigrationManager::ChannelTo(const std::string& address) {

@@ -22,6 +22,7 @@
 #define TESSERA_MIGRATION_MIGRATION_MANAGER_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -105,7 +106,15 @@ class MigrationManager {
   bool PlanFor(const BucketTable* table, uint32_t bucket, Plan* plan) const;
   // True when owners[bucket]'s master is `destination` (the bucket flipped).
   static bool Flipped(const BucketTable* table, uint32_t bucket, const std::string& dest);
-  Status RunAttempt(uint32_t bucket, const Plan& plan, uint32_t attempt);
+  // When each phase of an attempt began, for the log.
+  struct AttemptTimes {
+    using TimePoint = std::chrono::steady_clock::time_point;
+    TimePoint start, catch_up, fenced, reported, done;
+    static int64_t Ms(TimePoint from, TimePoint to) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+    }
+  };
+  Status RunAttempt(uint32_t bucket, const Plan& plan, AttemptTimes* times);
   // Sends one batch; fails when the plan changed or the destination refused.
   Status SendBatch(uint32_t bucket, const Plan& plan, bool first,
                    std::vector<proto::MigratedEntry>* entries, size_t bytes);
@@ -124,7 +133,7 @@ class MigrationManager {
   BucketStore* const store_;
   const MigrationCallbacks callbacks_;
 
-  IoThread io_{1};
+  IoThread io_{1, "mig-io"};
   std::mutex channels_mu_;
   std::map<std::string, std::unique_ptr<RpcChannel>> channels_;  // channels_mu_
   std::vector<std::unique_ptr<RpcChannel>> config_channels_;     // constant

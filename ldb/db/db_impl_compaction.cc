@@ -21,6 +21,7 @@
 #include "db/memtable.h"
 #include "db/table_cache.h"
 #include "db/version_set.h"
+#include "port/thread_name.h"
 #include "port/thread_priority.h"
 #include "table/table_builder.h"
 #include "util/logging.h"
@@ -1166,6 +1167,7 @@ Status DBImpl::DoCompactionWork(CompactionState* compact) {
   threads.reserve(num_ranges);
   for (size_t i = nice > 0 ? 0 : 1; i < num_ranges; ++i) {
     threads.emplace_back([this, nice, sub = compact->ranges[i].get()] {
+      port::SetCurrentThreadName("ldb-compact");
       if (nice > 0) port::LowerCurrentThreadPriority(nice);
       RunSubcompaction(sub);
     });

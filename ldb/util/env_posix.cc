@@ -27,6 +27,7 @@
 #include "ldb/env.h"
 #include "port/port.h"
 #include "port/thread_annotations.h"
+#include "port/thread_name.h"
 #include "util/logging.h"
 #include "util/mutexlock.h"
 #include "util/posix_mmap_files.h"
@@ -449,7 +450,10 @@ class PosixEnv final : public Env {
     if (!background_started_) {
       background_started_ = true;
       // Detached: the Env is never destroyed, so the thread never has to stop.
-      std::thread([this] { BackgroundLoop(); }).detach();
+      std::thread([this] {
+        port::SetCurrentThreadName("ldb-bg");
+        BackgroundLoop();
+      }).detach();
     }
     queue_.push_back(std::move(fn));
     cv_.Signal();
