@@ -6,6 +6,9 @@
 #include <chrono>
 #include <utility>
 
+#include "common/thread_name.h"
+#include "ldb/env.h"
+
 namespace tessera::ds {
 
 namespace {
@@ -162,6 +165,8 @@ void OrphanSweeper::OnTable(std::shared_ptr<const BucketTable> table) {
 }
 
 void OrphanSweeper::Run() {
+  SetCurrentThreadName("orphan-sweep");
+  if (options_.nice > 0) ldb::LowerCurrentThreadPriority(options_.nice);
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
     cv_.wait(l, [&] { return stop_ || pending_ != nullptr; });
@@ -176,8 +181,29 @@ void OrphanSweeper::Run() {
   }
 }
 
+bool OrphanSweeper::WaitUntilNotDeferred(uint64_t version) {
+  if (!callbacks_.defer) return true;
+  bool logged = false;
+  while (callbacks_.defer()) {
+    if (!logged) {
+      VLOG(1) << Prefix() << " of table version " << version
+              << " deferred until the pending cleanups finish";
+      logged = true;
+    }
+    std::unique_lock<std::mutex> l(mu_);
+    stats_.deferred = true;
+    cv_.wait_for(l, std::chrono::milliseconds(options_.defer_poll_ms), [&] {
+      return stop_ || latest_version_.load(std::memory_order_acquire) != version;
+    });
+    stats_.deferred = false;
+    if (stop_ || latest_version_.load(std::memory_order_acquire) != version) return false;
+  }
+  return true;
+}
+
 bool OrphanSweeper::Sweep(const Job& job) {
   const uint64_t version = job.table->version();
+  if (!WaitUntilNotDeferred(version)) return false;  // the next job (if any) takes over
   const auto start = std::chrono::steady_clock::now();
   std::vector<uint32_t> reclaimed;
   uint64_t checked = 0;

@@ -22,6 +22,15 @@
 //
 // Thread-safe. OnTable never blocks on a sweep in progress (it may be called under
 // the lock reclaim_if_current takes). Callbacks run on the sweeper's thread.
+//
+// Cost. A check walks the bucket's range up to its first live key, so a bucket whose
+// keys are all hidden by a GC entry (one that just moved away) is read to its end. A
+// sweep therefore waits while `defer` says so -- the data server defers while cleanup
+// compactions are pending, which purge exactly that hidden data -- and runs at
+// `nice`. Right after a migration the table without a plan arrives while the moved
+// buckets still await their cleanup; sweeping them then read every moved key once
+// more (about 3 CPU-seconds per source node per 85 MiB moved, competing with the
+// cleanup and the clients; see migration/README.md).
 #ifndef TESSERA_DATASERVER_ORPHAN_SWEEPER_H_
 #define TESSERA_DATASERVER_ORPHAN_SWEEPER_H_
 
@@ -76,6 +85,8 @@ struct OrphanSweeperOptions {
   std::string remembered_address;
   std::string remembered_cluster;
   uint32_t remembered_bucket_count = 0;
+  int nice = 0;                   // CPU niceness of the sweeper's thread (0 = unchanged)
+  uint32_t defer_poll_ms = 200;   // how often a deferred sweep asks `defer` again
 };
 
 struct OrphanSweeperCallbacks {
@@ -85,6 +96,9 @@ struct OrphanSweeperCallbacks {
   // is `table_version`, adds a GC registry entry for `bucket`, queues its cleanup and
   // sets *current = true; otherwise does nothing and sets *current = false.
   std::function<Status(uint32_t bucket, uint64_t table_version, bool* current)> reclaim_if_current;
+  // Optional: true while a sweep should wait before its first check (see the file
+  // comment). Asked every defer_poll_ms; a newer table or Stop ends the wait.
+  std::function<bool()> defer;
 };
 
 class OrphanSweeper {
@@ -109,7 +123,8 @@ class OrphanSweeper {
     uint64_t sweeps = 0;         // finished sweeps
     uint64_t buckets_checked = 0;
     uint64_t buckets_reclaimed = 0;
-    bool busy = false;  // a sweep queued or running
+    bool busy = false;      // a sweep queued or running
+    bool deferred = false;  // the sweep waits for `defer`
   };
   Stats stats() const;
 
@@ -125,6 +140,8 @@ class OrphanSweeper {
   void Run();
   // Sweeps one table; true when it ran to the end.
   bool Sweep(const Job& job);
+  // Waits while callbacks_.defer() is true; false when Stop or a newer table came.
+  bool WaitUntilNotDeferred(uint64_t version);
   bool Foreign(const BucketTable& table) const;
   std::string Prefix() const;
 

@@ -7,10 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace tessera::ds {
@@ -194,6 +198,10 @@ class FakeStore {
     std::lock_guard<std::mutex> l(mu_);
     return reclaimed_;
   }
+  int checks() {
+    std::lock_guard<std::mutex> l(mu_);
+    return checks_;
+  }
 
  private:
   std::mutex mu_;
@@ -208,9 +216,12 @@ class FakeStore {
 
 class OrphanSweeperTest : public ::testing::Test {
  protected:
-  std::unique_ptr<OrphanSweeper> MakeSweeper(OrphanSweeperOptions o = {}) {
+  std::unique_ptr<OrphanSweeper> MakeSweeper(OrphanSweeperOptions o = {},
+                                             std::function<bool()> defer = {}) {
     if (o.self_address.empty()) o.self_address = kA;
-    auto s = std::make_unique<OrphanSweeper>(o, store_.Callbacks());
+    OrphanSweeperCallbacks cb = store_.Callbacks();
+    cb.defer = std::move(defer);
+    auto s = std::make_unique<OrphanSweeper>(o, std::move(cb));
     s->Start();
     return s;
   }
@@ -303,6 +314,65 @@ TEST_F(OrphanSweeperTest, AStorageErrorStopsTheSweepAndTheNextTableRetries) {
   Install(sweeper.get(), Make(s));
   ASSERT_TRUE(sweeper->WaitIdle(5000));
   EXPECT_EQ(store_.reclaimed(), (std::vector<uint32_t>{2, 5}));
+}
+
+// Waits until the sweeper reports a deferred sweep (or 5 s); true when it does.
+bool WaitDeferred(OrphanSweeper* s) {
+  for (int i = 0; i < 500; ++i) {
+    if (s->stats().deferred) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST_F(OrphanSweeperTest, ASweepWaitsWhileDeferredThenChecksEveryBucket) {
+  store_.SetLive({2, 5});
+  std::atomic<bool> cleanup_pending{true};
+  OrphanSweeperOptions o;
+  o.defer_poll_ms = 5;
+  auto sweeper = MakeSweeper(o, [&] { return cleanup_pending.load(); });
+  Install(sweeper.get(), Make(ThreeNodes()));
+  ASSERT_TRUE(WaitDeferred(sweeper.get()));
+  EXPECT_FALSE(sweeper->WaitIdle(50));  // still queued behind the cleanup
+  EXPECT_EQ(store_.checks(), 0);
+  EXPECT_TRUE(sweeper->stats().busy);
+  cleanup_pending = false;
+  ASSERT_TRUE(sweeper->WaitIdle(5000));
+  EXPECT_EQ(store_.reclaimed(), (std::vector<uint32_t>{2, 5}));
+  EXPECT_EQ(sweeper->stats().swept_version, 10u);
+  EXPECT_FALSE(sweeper->stats().deferred);
+}
+
+TEST_F(OrphanSweeperTest, ATableArrivingDuringTheWaitReplacesTheDeferredSweep) {
+  store_.SetLive({1});
+  std::atomic<bool> cleanup_pending{true};
+  OrphanSweeperOptions o;
+  o.defer_poll_ms = 5;
+  auto sweeper = MakeSweeper(o, [&] { return cleanup_pending.load(); });
+  Install(sweeper.get(), Make(ThreeNodes()));  // version 10
+  ASSERT_TRUE(WaitDeferred(sweeper.get()));
+  Spec s = ThreeNodes();
+  s.version = 11;
+  s.destination = s.owners;
+  s.destination[1] = {0};  // bucket 1 now moves to A: a plan, no sweep
+  Install(sweeper.get(), Make(s));
+  cleanup_pending = false;
+  ASSERT_TRUE(sweeper->WaitIdle(5000));
+  EXPECT_EQ(store_.checks(), 0);  // version 10's sweep never ran
+  EXPECT_TRUE(store_.reclaimed().empty());
+  EXPECT_EQ(sweeper->stats().swept_version, 0u);
+
+  Spec quiet = ThreeNodes();
+  quiet.version = 12;
+  quiet.owners[1] = {0};  // bucket 1 flipped to A: ours now
+  cleanup_pending = true;
+  Install(sweeper.get(), Make(quiet));
+  ASSERT_TRUE(WaitDeferred(sweeper.get()));
+  cleanup_pending = false;
+  ASSERT_TRUE(sweeper->WaitIdle(5000));
+  EXPECT_TRUE(store_.reclaimed().empty());  // bucket 1 is held here: never checked
+  EXPECT_EQ(store_.checks(), 3);            // 2, 4 and 5
+  EXPECT_EQ(sweeper->stats().swept_version, 12u);
 }
 
 TEST_F(OrphanSweeperTest, DisabledOrForeignDirectoriesAreNeverSwept) {
