@@ -35,6 +35,7 @@ Status WriteOneTable(const std::string& dbname, Env* env,
   if (!s.ok()) return s;
 
   TableBuilder builder(options, file.get());
+  const uint64_t cut_min_bytes = options.flush_cut_min_bytes;
   meta->smallest.DecodeFrom(iter->key());
   std::string first_user_key = ExtractUserKey(iter->key()).ToString();
   bool first = true;
@@ -47,7 +48,13 @@ Status WriteOneTable(const std::string& dbname, Env* env,
     const Slice user_key = ExtractUserKey(key);
     // (The builder's last key is the previous entry's.)
     if (!first && cut && user_key != ExtractUserKey(builder.LastKey()) &&
-        cut(first_user_key, user_key)) {
+        cut_min_bytes == 0 && cut(first_user_key, user_key)) {
+      break;
+    }
+    // With a minimum size, cut at the first boundary (between two keys the
+    // comparator separates) after it.
+    if (!first && cut && cut_min_bytes > 0 && builder.FileSize() >= cut_min_bytes &&
+        cut(ExtractUserKey(builder.LastKey()), user_key)) {
       break;
     }
     first = false;

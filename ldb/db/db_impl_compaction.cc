@@ -391,9 +391,15 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
   int level = 0;
   if (s.ok()) {
     for (const FileMetaData& meta : metas) {
-      // A flush that overlaps nothing may go below level 0 directly.
+      // A flush that overlaps nothing may go below level 0 directly, unless
+      // it straddles a ShouldStopBefore boundary (flush_cut_min_bytes): files
+      // below level 0 never do, so cleanup can drop them whole.
       level = 0;
-      if (base != nullptr) {
+      const bool straddles =
+          options_.cut_flush_at_stop_before &&
+          user_comparator()->ShouldStopBefore(meta.smallest.user_key(),
+                                              meta.largest.user_key());
+      if (base != nullptr && !straddles) {
         level = base->PickLevelForMemTableOutput(meta.smallest.user_key(),
                                                  meta.largest.user_key());
       }

@@ -815,5 +815,42 @@ TEST_F(TairGcTest, CutFlushesCountLevel0InBytes) {
   EXPECT_EQ("rbbb", Get(BKey(1, 3)).substr(0, 4));
 }
 
+// flush_cut_min_bytes: a memtable with a little of every bucket becomes a few
+// files that straddle buckets and stay in level 0; a run of whole buckets still
+// becomes one file per bucket, which goes below level 0 when nothing overlaps.
+TEST_F(TairGcTest, CutFlushesWithAMinimumSize) {
+  options_.write_buffer_size = 1 << 20;
+  options_.cut_flush_at_stop_before = true;
+  options_.flush_cut_min_bytes = 8 << 10;
+  Open();
+  Fill(0, 29, 5, "r");  // about 500 bytes of each of 30 buckets, interleaved
+  Flush();
+  std::vector<TableInfo> tables = Tables();
+  ASSERT_GE(tables.size(), 1u);
+  EXPECT_LE(tables.size(), 3u);  // not 30
+  for (const TableInfo& t : tables) {
+    EXPECT_EQ(0, t.level);
+    EXPECT_NE(TestTairComparator::Bucket(t.smallest),
+              TestTairComparator::Bucket(t.largest));
+  }
+  Fill(40, 44, 200, "w");  // about 20 KiB of each of 5 buckets
+  Flush();
+  int whole_buckets_below_level0 = 0;
+  for (const TableInfo& t : Tables()) {
+    const bool straddles = TestTairComparator::Bucket(t.smallest) !=
+                           TestTairComparator::Bucket(t.largest);
+    if (t.level > 0) {
+      EXPECT_FALSE(straddles) << "table " << t.number << "@" << t.level << ": "
+                              << t.smallest << " .. " << t.largest;
+      if (TestTairComparator::Bucket(t.smallest) >= 40) ++whole_buckets_below_level0;
+    }
+  }
+  EXPECT_EQ(5, whole_buckets_below_level0);
+  EXPECT_EQ("rbbb", Get(BKey(1, 3)).substr(0, 4));
+  EXPECT_EQ("w" + std::string(3, static_cast<char>('a' + 42)),
+            Get(BKey(42, 199)).substr(0, 4));
+  EXPECT_EQ("NOT_FOUND", Get(BKey(42, 200)));
+}
+
 }  // namespace
 }  // namespace ldb
