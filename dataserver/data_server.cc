@@ -211,7 +211,7 @@ void DataServer::InstallTable(std::shared_ptr<const BucketTable> table) {
         migration::ReclaimTicket ticket;
         Status s = storage_->ReclaimBucket(b, &ticket);
         if (s.ok()) {
-          cleanup_->Enqueue(ticket);
+          if (!ticket.nothing_to_reclaim) cleanup_->Enqueue(ticket);
         } else {
           LOG(ERROR) << "dataserver " << address_ << ": reclaim of bucket " << b
                      << " failed: " << s.ToString();
@@ -271,7 +271,7 @@ Status DataServer::ReclaimOrphan(uint32_t bucket, uint64_t table_version, bool* 
   if (!*current) return Status::OK();
   migration::ReclaimTicket ticket;
   Status s = storage_->ReclaimBucket(bucket, &ticket);
-  if (s.ok()) cleanup_->Enqueue(ticket);
+  if (s.ok() && !ticket.nothing_to_reclaim) cleanup_->Enqueue(ticket);
   return s;
 }
 

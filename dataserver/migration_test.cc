@@ -323,6 +323,21 @@ TEST_F(MigrationTest, BucketStreamsIdenticallyAndCleanupFreesIt) {
   proto::ServerStats st = a_->Stats();
   EXPECT_EQ(st.migration().keys_sent(), keys.size());  // expired keys were not sent
   EXPECT_EQ(b_->Stats().migration().buckets_received(), 1u);
+  // B never held the bucket: its first batch found nothing to reclaim (no GC entry,
+  // no cleanup), and its counters count each migrated key once (scan batches carry
+  // fresh_keys, so B counted without reading).
+  EXPECT_TRUE(b_->storage()->PendingReclaims().empty());
+  uint64_t want_bytes = 0;
+  for (size_t i = 0; i < keys.size(); ++i) want_bytes += keys[i].size() + before[i].value().size();
+  bool found_area = false;
+  const proto::ServerStats b_stats = b_->Stats();
+  for (const proto::AreaStats& as : b_stats.areas()) {
+    if (as.area() != 1) continue;
+    found_area = true;
+    EXPECT_EQ(as.keys(), keys.size());
+    EXPECT_EQ(as.bytes(), want_bytes);
+  }
+  EXPECT_TRUE(found_area);
 
   // Cleanup: hidden at A once the flip is installed, then compacted away.
   ASSERT_TRUE(WaitFor([&] { return StoredValue(a_.get(), keys[0]) == "NotFound"; },

@@ -49,13 +49,16 @@ RequestHandler::RequestHandler(const RequestHandlerOptions& options, StorageMana
         [] { SetCurrentThreadName("ds-write"); });
   }
   const int nice = options_.migrate_apply_nice;
-  migrate_pool_ = std::make_unique<CallPool>(
-      1, options_.migrate_queue_limit > 0 ? options_.migrate_queue_limit : 1,
-      [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
-      [nice] {
-        SetCurrentThreadName("mig-apply");
-        if (nice > 0) ldb::LowerCurrentThreadPriority(nice);
-      });
+  const int apply_threads = std::max(1, options_.migrate_apply_threads);
+  for (int i = 0; i < apply_threads; ++i) {
+    migrate_pools_.push_back(std::make_unique<CallPool>(
+        1, options_.migrate_queue_limit > 0 ? options_.migrate_queue_limit : 1,
+        [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
+        [nice] {
+          SetCurrentThreadName("mig-apply");
+          if (nice > 0) ldb::LowerCurrentThreadPriority(nice);
+        }));
+  }
 }
 
 RequestHandler::~RequestHandler() { Drain(); }
@@ -93,7 +96,7 @@ void RequestHandler::StopAccepting() { accepting_.store(false); }
 
 void RequestHandler::Drain() {
   if (pool_) pool_->Stop();
-  migrate_pool_->Stop();
+  for (auto& p : migrate_pools_) p->Stop();
 }
 
 RequestHandler::Counters RequestHandler::counters() const {
@@ -274,9 +277,12 @@ void RequestHandler::Handle(std::unique_ptr<ServerCall> call) {
     Reply(call.get(), Status::Unavailable("no table yet"), 0, &resp);
     return;
   }
-  CallPool* pool = req.body_case() == proto::Request::kMigrateBatch ? migrate_pool_.get()
-                   : IsWrite(req.body_case())                          ? pool_.get()
-                                                                       : nullptr;
+  CallPool* pool = nullptr;
+  if (req.body_case() == proto::Request::kMigrateBatch) {
+    pool = migrate_pools_[req.migrate_batch().bucket() % migrate_pools_.size()].get();
+  } else if (IsWrite(req.body_case())) {
+    pool = pool_.get();
+  }
   if (pool != nullptr) {
     if (!pool->TrySubmit(&call)) {
       Reply(call.get(), Status::Unavailable("overloaded"), r->version(), &resp);
@@ -400,11 +406,11 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call) {
         migration::ReclaimTicket ticket;
         s = storage_->ReclaimBucket(m.bucket(), &ticket);
         if (!s.ok()) break;
-        if (reclaim_hook_) reclaim_hook_(ticket);
+        if (reclaim_hook_ && !ticket.nothing_to_reclaim) reclaim_hook_(ticket);
         LOG(INFO) << "dataserver: receiving bucket " << m.bucket()
                   << " from " << m.source() << " (migration " << m.migration_id() << ")";
       }
-      s = storage_->ApplyMigrated(m.bucket(), m.entries());
+      s = storage_->ApplyMigrated(m.bucket(), m.entries(), m.fresh_keys());
       if (s.ok()) {
         batches_.fetch_add(1, std::memory_order_relaxed);
         resp.mutable_migrate_batch();

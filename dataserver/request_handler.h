@@ -21,10 +21,12 @@
 // when the request's version is older than ours, WRONG_OWNER otherwise); every key
 // must hash to the bucket (INVALID_ARGUMENT). A `first` batch reclaims the bucket
 // (BucketStore::ReclaimBucket; the ticket goes to the reclaim hook) before applying.
-// Batches run on one dedicated thread (FIFO, at migrate_apply_nice) rather than on
-// the io threads, so a 1 MiB batch never holds up the client requests read behind it;
-// one thread keeps one connection's batches in the order they arrived. A full queue
-// answers UNAVAILABLE "overloaded" (the source redoes the bucket).
+// Batches run on migrate_apply_threads dedicated threads (at migrate_apply_nice)
+// rather than on the io threads, so a 1 MiB batch never holds up the client requests
+// read behind it. A bucket's batches always go to the same thread (bucket modulo the
+// thread count), FIFO: a batch of an abandoned attempt still queued is applied before
+// the next attempt's first batch reclaims it, never after. A full queue answers
+// UNAVAILABLE "overloaded" (the source redoes the bucket).
 //
 // Cleanup (`cleanup` body): answered by the cleanup hook (the data server's
 // CleanupScheduler) inline on the io thread, with or without a table; at most 65536
@@ -69,7 +71,8 @@ struct RequestHandlerOptions {
   // batch of up to 1 MiB must not hold up the requests behind it), at this CPU
   // niceness (0..19; see ldb::LowerCurrentThreadPriority).
   int migrate_apply_nice = 10;
-  size_t migrate_queue_limit = 64;  // queued batches before UNAVAILABLE "overloaded"
+  int migrate_apply_threads = 2;    // batches of different buckets applied at once
+  size_t migrate_queue_limit = 64;  // per thread: queued batches before "overloaded"
 };
 
 class RequestHandler final : public RpcService {
@@ -145,7 +148,8 @@ class RequestHandler final : public RpcService {
   std::string self_address_;  // guarded by routing_mu_
   std::atomic<std::shared_ptr<const Routing>> routing_;
   std::atomic<bool> accepting_{true};
-  std::unique_ptr<CallPool> migrate_pool_;  // runs migrate_batch requests
+  // Run migrate_batch requests: a bucket's on migrate_pools_[bucket % size].
+  std::vector<std::unique_ptr<CallPool>> migrate_pools_;
 
   std::atomic<uint64_t> gets_{0}, puts_{0}, removes_{0}, errors_{0}, batches_{0};
   std::function<void(const migration::ReclaimTicket&)> reclaim_hook_;  // set before start

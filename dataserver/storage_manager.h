@@ -175,8 +175,8 @@ class StorageManager final : public migration::BucketStore {
   void Fence(uint32_t bucket) override;
   void Unfence(uint32_t bucket) override;
   Status ApplyMigrated(uint32_t bucket,
-                       const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries)
-      override;
+                       const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries,
+                       bool fresh_keys) override;
   Status ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* ticket) override;
   Status CompactBucket(const migration::ReclaimTicket& ticket,
                        migration::CleanupResult* result) override;

@@ -174,9 +174,13 @@ Status StorageManager::ReadEntry(uint32_t bucket, uint32_t area, std::string_vie
 // is written: before the flip no client write reaches a bucket this node is
 // receiving (it does not own it), and a source sends one bucket's batches one
 // after another. A key seen twice in one batch (a catch-up batch may repeat a
-// key) first writes what came before it, so its second read sees the first.
+// key) first writes what came before it, so its second read sees the first. A batch
+// of fresh keys (the snapshot scan after the first batch's reclaim) skips the reads:
+// nothing of the bucket is visible here but what this attempt sent, once per key.
+// That was most of a batch's cost (a Get per key through every level).
 Status StorageManager::ApplyMigrated(
-    uint32_t bucket, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries) {
+    uint32_t bucket, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries,
+    bool fresh_keys) {
   if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
   if (bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
   for (const proto::MigratedEntry& e : entries) {
@@ -226,6 +230,16 @@ Status StorageManager::ApplyMigrated(
   std::string stored_value;
   for (const proto::MigratedEntry& e : entries) {
     const uint32_t area = e.area();
+    const bool expired = e.expire_at() != 0 && e.expire_at() <= now;
+    if (fresh_keys) {
+      if (e.removed() || expired) continue;  // nothing visible to delete
+      EncodeRecord(area, e.key(), bucket, e.version(), e.created(), e.modified(),
+                   e.expire_at(), e.value(), &stored_key, &stored_value);
+      batch.Put(stored_key, stored_value);
+      account(area, 1, static_cast<int64_t>(e.key().size() + e.value().size()));
+      batch_empty = false;
+      continue;
+    }
     std::string probe =
         cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), e.key());
     if (in_batch.count(probe) != 0) {
@@ -240,7 +254,7 @@ Status StorageManager::ApplyMigrated(
     }
     const int64_t old_bytes =
         old.found ? static_cast<int64_t>(e.key().size() + old.value.size()) : 0;
-    if (e.removed() || (e.expire_at() != 0 && e.expire_at() <= now)) {
+    if (e.removed() || expired) {
       if (!old.found) continue;
       batch.Delete(probe);
       account(area, -1, -old_bytes);
@@ -303,6 +317,14 @@ Status StorageManager::ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* 
   }
   db_->ReleaseSnapshot(snap);
   if (!ls.ok()) return FromLdb(ls, "scan bucket");
+  ticket->bucket = bucket;
+  if (counted.empty()) {
+    // Nothing visible up to `sequence`, and whatever comes later an entry would not
+    // hide either: skip the registry write (an fsync) and the cleanup. A destination
+    // receiving a bucket it never held takes this path for every first batch.
+    ticket->nothing_to_reclaim = true;
+    return Status::OK();
+  }
 
   cmp::GcEntry entry;
   entry.kind = cmp::GcKind::kBucket;
@@ -316,7 +338,6 @@ Status StorageManager::ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* 
     Area(area).keys.fetch_sub(c.first, std::memory_order_relaxed);
     Area(area).bytes.fetch_sub(c.second, std::memory_order_relaxed);
   }
-  ticket->bucket = bucket;
   ticket->sequence = sequence;
   // Read after the Add (comparators/README.md): files created from now on are clean.
   ticket->limit_filenumber = LargestFileNumber() + 1;

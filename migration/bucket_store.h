@@ -12,7 +12,9 @@
 //    finished (and been recorded). Unfence(b) lifts it.
 //  - Reclaim: ReclaimBucket(b) adds a GC registry entry reclaiming every key of b
 //    written so far (hidden from reads at once, accounting adjusted); the ticket it
-//    fills is what the cleanup compaction needs. CompactBucket runs
+//    fills is what the cleanup compaction needs. When no key of b is visible it adds
+//    nothing and says so (ticket->nothing_to_reclaim): an entry would hide nothing
+//    (a GC entry only hides what is older than it). CompactBucket runs
 //    CompactRangeSelfLevel over b's range; RetireReclaim removes the entry afterwards
 //    (kept when a newer reclaim of b was added meanwhile).
 //
@@ -37,6 +39,9 @@ struct ReclaimTicket {
   uint32_t bucket = 0;
   uint64_t sequence = 0;          // the GC entry's sequence (RetireReclaim checks it)
   uint64_t limit_filenumber = 0;  // CompactRangeSelfLevel's limit, read after the Add
+  // Nothing of the bucket was visible: no GC entry was added and there is nothing
+  // to clean up (the other fields are not set).
+  bool nothing_to_reclaim = false;
 };
 
 // What one cleanup compaction did (ldb's SelfLevelCompactionStats).
@@ -73,10 +78,13 @@ class BucketStore {
   // Applies one batch of bucket b (entries already validated to belong to b): each
   // entry written with its own version, expire, created and modified; removed (or
   // already expired) entries deleted. Idempotent. Quotas are not enforced on migrated
-  // data (refusing would lose acknowledged writes); accounting is kept.
+  // data (refusing would lose acknowledged writes); accounting is kept. With
+  // fresh_keys (MigrateBatchRequest.fresh_keys) the accounting counts every entry as
+  // a new key instead of reading what the store holds.
   virtual Status ApplyMigrated(uint32_t bucket,
                                const google::protobuf::RepeatedPtrField<proto::MigratedEntry>&
-                                   entries) = 0;
+                                   entries,
+                               bool fresh_keys) = 0;
 
   // --- Cleanup.
   virtual Status ReclaimBucket(uint32_t bucket, ReclaimTicket* ticket) = 0;

@@ -28,8 +28,8 @@ class FakeStore final : public BucketStore {
   void StopRecording(uint32_t) override {}
   void Fence(uint32_t) override {}
   void Unfence(uint32_t) override {}
-  Status ApplyMigrated(uint32_t,
-                       const google::protobuf::RepeatedPtrField<proto::MigratedEntry>&) override {
+  Status ApplyMigrated(uint32_t, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>&,
+                       bool) override {
     return Status::OK();
   }
   Status ReclaimBucket(uint32_t, ReclaimTicket*) override { return Status::OK(); }

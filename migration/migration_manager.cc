@@ -205,7 +205,7 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTi
     batch_bytes += EntryBytes(*e);
     batch.push_back(std::move(*e));
     if (batch.size() >= options_.batch_entries || batch_bytes >= options_.batch_bytes) {
-      send_status = SendBatch(bucket, plan, first, &batch, batch_bytes);
+      send_status = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch, batch_bytes);
       first = false;
       batch_bytes = 0;
       if (!send_status.ok()) return false;
@@ -216,7 +216,7 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTi
   if (!send_status.ok()) return send_status;
   // The first batch goes out even when the bucket is empty: the destination reclaims.
   if (first || !batch.empty()) {
-    s = SendBatch(bucket, plan, first, &batch, batch_bytes);
+    s = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch, batch_bytes);
     if (!s.ok()) return s;
     first = false;
   }
@@ -232,12 +232,12 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTi
       bytes += EntryBytes(e);
       out.push_back(std::move(e));
       if (out.size() >= options_.batch_entries || bytes >= options_.batch_bytes) {
-        rs = SendBatch(bucket, plan, false, &out, bytes);
+        rs = SendBatch(bucket, plan, false, false, &out, bytes);
         if (!rs.ok()) return rs;
         bytes = 0;
       }
     }
-    if (!out.empty()) return SendBatch(bucket, plan, false, &out, bytes);
+    if (!out.empty()) return SendBatch(bucket, plan, false, false, &out, bytes);
     return Status::OK();
   };
   SetPhase(bucket, "catch-up");
@@ -303,7 +303,8 @@ void MigrationManager::Throttle(size_t bytes) {
 }
 
 Status MigrationManager::SendBatch(uint32_t bucket, const Plan& plan, bool first,
-                                   std::vector<proto::MigratedEntry>* entries, size_t bytes) {
+                                   bool fresh_keys, std::vector<proto::MigratedEntry>* entries,
+                                   size_t bytes) {
   if (stopping()) return Status::Unavailable("stopping");
   std::shared_ptr<const BucketTable> table = callbacks_.current_table();
   Plan now;
@@ -319,6 +320,7 @@ Status MigrationManager::SendBatch(uint32_t bucket, const Plan& plan, bool first
   mb->set_migration_id(table->migration_id());
   mb->set_bucket(bucket);
   mb->set_first(first);
+  mb->set_fresh_keys(fresh_keys);
   mb->set_source(options_.self_address);
   const uint64_t keys = entries->size();
   for (proto::MigratedEntry& e : *entries) *mb->add_entries() = std::move(e);

@@ -116,7 +116,8 @@ class MigrationManager {
   };
   Status RunAttempt(uint32_t bucket, const Plan& plan, AttemptTimes* times);
   // Sends one batch; fails when the plan changed or the destination refused.
-  Status SendBatch(uint32_t bucket, const Plan& plan, bool first,
+  // fresh_keys: a batch of the snapshot scan (MigrateBatchRequest.fresh_keys).
+  Status SendBatch(uint32_t bucket, const Plan& plan, bool first, bool fresh_keys,
                    std::vector<proto::MigratedEntry>* entries, size_t bytes);
   // Reports the bucket done; OK once the table we serve shows the flip.
   Status Report(uint32_t bucket, const Plan& plan);

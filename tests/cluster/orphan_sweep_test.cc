@@ -272,10 +272,12 @@ TEST_F(OrphanSweepTest, NoSweepDuringAMigrationAndTheAbandonedDestinationIsSwept
   // c starts moving z -> y; x restarts while it moves.
   ASSERT_TRUE(cluster_.MoveBucket(c, cluster_.data_server(y)).ok());
   ASSERT_NO_FATAL_FAILURE(StartAndWait(x));
-  // y has applied c's first batch (it reclaims c before applying it).
-  ASSERT_TRUE(LocalCluster::WaitFor(
-      [&] { return !CleanupState(cluster_.data_server(y), c).empty(); }, seconds(20)))
+  // y has taken c's first batch (it logs it before applying it; y never held c, so
+  // there is nothing to reclaim and no cleanup entry).
+  const std::string receiving = "receiving bucket " + std::to_string(c) + " from";
+  ASSERT_TRUE(LocalCluster::WaitFor([&] { return LogHas(y, receiving); }, seconds(20)))
       << cluster_.Logs();
+  EXPECT_EQ(CleanupState(cluster_.data_server(y), c), "");
   proto::Table moving;
   ASSERT_TRUE(cluster_.GetTable(&moving).ok());
   ASSERT_GT(moving.destination_owners_size(), 0) << "the migration ended too early";
