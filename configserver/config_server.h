@@ -38,7 +38,7 @@ struct ConfigServerOptions {
   std::string data_dir;                        // required
   const Clock* clock = nullptr;                // nullptr: SystemClock; must outlive
   uint32_t tick_interval_ms = 100;             // down detection period
-  int io_threads = 1;
+  int io_threads = 2;  // one may wait in an fsync (persisting) while another serves
 };
 
 class ConfigServer {

@@ -93,6 +93,7 @@ Status ConfigService::Init() {
       if (server.state() == proto::SERVER_DOWN) start_down.insert(server.address());
     }
     table_ = std::make_shared<const proto::Table>(t);
+    PublishLockedTable();
     assignment_ = TableOwners(t);
     destination_ = TableDestination(t);
     LOG(INFO) << "configserver: restored table version " << t.version() << " from " << path;
@@ -259,6 +260,7 @@ Status ConfigService::CommitLocked(proto::ConfigServerState next, const std::str
     LogTableLocked(t, assignment_, owners, reason);
   }
   table_ = std::make_shared<const proto::Table>(t);
+  PublishLockedTable();
   assignment_ = std::move(owners);
   destination_ = TableDestination(t);
   const bool migrating = MigratingLocked();
@@ -309,8 +311,13 @@ void ConfigService::LogTableLocked(const proto::Table& table, const Assignment& 
 }
 
 std::shared_ptr<const proto::Table> ConfigService::table() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return table_;
+  std::lock_guard<std::mutex> l(published_mu_);
+  return published_;
+}
+
+void ConfigService::PublishLockedTable() {
+  std::lock_guard<std::mutex> l(published_mu_);
+  published_ = table_;
 }
 
 uint64_t ConfigService::table_version() const {

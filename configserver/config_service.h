@@ -135,6 +135,9 @@ class ConfigService : public RpcService {
   void Tick();
 
   // The published table (nullptr before the first one) and its version (0).
+  // table() never waits for mu_, which is held while a new state is persisted (an
+  // fsync, up to tens of ms): clients refreshing their table after a flip, which
+  // come in bursts during a migration, are answered meanwhile.
   std::shared_ptr<const proto::Table> table() const;
   uint64_t table_version() const;
 
@@ -168,11 +171,17 @@ class ConfigService : public RpcService {
   Status RemoveNodeLocked(const std::string& address);
   Status MoveBucketLocked(const proto::MoveBucket& move);
   Status SetPausedLocked(bool paused);
+  // Copies table_ to published_ (table()). mu_ held.
+  void PublishLockedTable();
   void LogTableLocked(const proto::Table& table, const Assignment& before,
                       const Assignment& after, const std::string& reason) const;
 
   // Constant after construction.
   const ConfigServiceOptions options_;
+
+  // A copy of table_ for table(), set under mu_ then published_mu_ (a leaf lock).
+  mutable std::mutex published_mu_;
+  std::shared_ptr<const proto::Table> published_;  // guarded by published_mu_
 
   mutable std::mutex mu_;
   // Protected by mu_:

@@ -29,7 +29,8 @@ DEFINE_string(data_dir, "",
 DEFINE_uint32(tick_interval_ms, 100,
               "How often down detection runs, in ms (1..1000). A silent data server is marked "
               "down within server_down_time_ms + tick_interval_ms.");
-DEFINE_int32(io_threads, 1, "Threads serving RPCs (1..64).");
+DEFINE_int32(io_threads, 2, "Threads serving RPCs (1..64). With 2, table reads and heartbeats are "
+             "answered while another thread persists a new table (an fsync).");
 
 static bool ValidateTick(const char*, uint32_t v) { return v >= 1 && v <= 1000; }
 DEFINE_validator(tick_interval_ms, &ValidateTick);
