@@ -84,7 +84,9 @@ Status DataServer::Start() {
   ho.write_queue_limit = options_.write_queue_limit;
   // With synced writes the pool lets many writers share one WAL sync.
   ho.inline_writes = options_.inline_writes && !options_.sync_writes;
-  ho.migrate_apply_nice = options_.background_nice;
+  // Not background_nice: the apply threads write through ldb's write queue, which
+  // client writes share (RequestHandlerOptions::migrate_apply_nice).
+  ho.migrate_apply_nice = 0;
   handler_ = std::make_unique<RequestHandler>(ho, storage_.get(), [this](uint64_t) {
     if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow();
   });

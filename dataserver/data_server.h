@@ -65,7 +65,8 @@ struct DataServerOptions {
   size_t write_buffer_bytes = 16u << 20;
   size_t block_cache_bytes = 64u << 20;
   // CPU niceness (0..19) of background work: ldb compactions, migration scans and
-  // sends, applying incoming migration batches. Above 0 client requests win the CPU.
+  // sends, the orphan sweep. Above 0 client requests win the CPU. (Not the threads
+  // applying incoming migration batches: see RequestHandlerOptions.)
   int background_nice = 10;
   uint32_t max_connections = 1024;
   uint32_t idle_timeout_ms = 600000;

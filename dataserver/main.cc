@@ -45,8 +45,8 @@ DEFINE_int32(heartbeat_interval_ms, 1000, "Milliseconds between heartbeats to th
 DEFINE_int64(write_buffer_bytes, 16 << 20, "ldb memtable size in bytes (4 MiB..64 MiB).");
 DEFINE_int64(block_cache_bytes, 64 << 20, "ldb block cache size in bytes (0..64 GiB).");
 DEFINE_int32(background_nice, 10, "CPU niceness (0..19) of background work: ldb compactions, "
-             "migration scans and sends, applying migration batches. Above 0 client requests "
-             "win the CPU, which keeps their tail latency low; 0 runs everything alike.");
+             "migration scans and sends, the orphan sweep. Above 0 client requests win the "
+             "CPU, which keeps their tail latency low; 0 runs everything alike.");
 DEFINE_int32(max_connections, 1024, "Client connections accepted at once (1..100000).");
 DEFINE_int32(idle_timeout_ms, 600000, "Close a connection silent this long with nothing in "
              "flight (1000..86400000).");

@@ -20,6 +20,9 @@ namespace cmp = tessera::comparators;
 
 namespace {
 
+// The largest ldb write ApplyMigrated makes (see there).
+constexpr size_t kMaxMigrateWriteBytes = 128 << 10;
+
 std::string ChangeKey(uint32_t area, std::string_view key) {
   std::string out;
   out.reserve(2 + key.size());
@@ -168,8 +171,10 @@ Status StorageManager::ReadEntry(uint32_t bucket, uint32_t area, std::string_vie
   return Status::OK();
 }
 
-// One ldb write per batch rather than per entry: a migration batch is one WAL
-// record and one group commit. Each entry's existing value is read under its
+// A few ldb writes per batch rather than one per entry: a write of up to
+// kMaxMigrateWriteBytes is one WAL record and one group commit. Not one write for
+// the whole batch: a client write queued behind a 1 MiB group waits for all of it
+// (and the group's leader may be a niced apply thread). Each entry's existing value is read under its
 // stripe (for the per-area counters), but the stripe is not held until the batch
 // is written: before the flip no client write reaches a bucket this node is
 // receiving (it does not own it), and a source sends one bucket's batches one
@@ -238,6 +243,10 @@ Status StorageManager::ApplyMigrated(
       batch.Put(stored_key, stored_value);
       account(area, 1, static_cast<int64_t>(e.key().size() + e.value().size()));
       batch_empty = false;
+      if (batch.ApproximateSize() >= kMaxMigrateWriteBytes) {
+        Status s = commit();
+        if (!s.ok()) return s;
+      }
       continue;
     }
     std::string probe =
@@ -267,6 +276,10 @@ Status StorageManager::ApplyMigrated(
     }
     batch_empty = false;
     in_batch.insert(std::move(probe));
+    if (batch.ApproximateSize() >= kMaxMigrateWriteBytes) {
+      Status s = commit();
+      if (!s.ok()) return s;
+    }
   }
   return commit();
 }

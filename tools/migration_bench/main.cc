@@ -46,6 +46,8 @@ DEFINE_uint32(load_inflight, 128, "Phase 1: puts in flight.");
 DEFINE_uint32(io_threads, 2, "Client io threads.");
 DEFINE_uint32(timeout_ms, 5000, "Deadline per client call (retries included).");
 DEFINE_uint32(poll_ms, 100, "Migration status poll period.");
+DEFINE_uint64(slow_call_us, 0, "Log each steady-load call slower than this many us (op, key, "
+              "bucket, status, when issued) to the INFO log; 0 = none.");
 DEFINE_double(migration_timeout_s, 3600, "Give up when the migration takes longer.");
 DEFINE_double(cleanup_timeout_s, 1800, "Give up waiting for cleanup after this long.");
 
@@ -306,6 +308,8 @@ int Run() {
   so.inflight = FLAGS_client_inflight;
   so.ops_per_sec = FLAGS_client_rate;
   so.put_fraction = FLAGS_put_fraction;
+  so.slow_call_us = FLAGS_slow_call_us;
+  so.bucket_count = table.bucket_count;
   mb::SteadyLoad steady(client.get(), &data, so);
   steady.Start("warmup");
   SleepS(FLAGS_warmup_s);

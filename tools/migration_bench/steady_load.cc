@@ -1,8 +1,13 @@
 #include "steady_load.h"
 
+#include <glog/logging.h>
+
 #include <algorithm>
+#include <chrono>
 #include <random>
 #include <utility>
+
+#include "common/bucket_hash.h"
 
 namespace tessera::mbench {
 namespace {
@@ -103,18 +108,29 @@ void SteadyLoad::Issue(int window, std::mt19937_64* rng) {
       salt = ++salt_;
     }
     client_->PutAsync(key, data_->Value(i, salt), {},
-                      [this, window, issued](const client::Status& s, uint32_t) {
-                        Done(window, true, issued, s);
+                      [this, window, i, issued](const client::Status& s, uint32_t) {
+                        Done(window, true, i, issued, s);
                       });
   } else {
-    client_->GetAsync(key, {}, [this, window, issued](const client::Status& s, client::Value&&) {
-      Done(window, false, issued, s);
-    });
+    client_->GetAsync(key, {},
+                      [this, window, i, issued](const client::Status& s, client::Value&&) {
+                        Done(window, false, i, issued, s);
+                      });
   }
 }
 
-void SteadyLoad::Done(int window, bool put, Clock::time_point issued, const client::Status& s) {
+void SteadyLoad::Done(int window, bool put, uint64_t key_index, Clock::time_point issued,
+                      const client::Status& s) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - issued);
+  if (options_.slow_call_us > 0 && static_cast<uint64_t>(us.count()) >= options_.slow_call_us) {
+    const std::string key = Dataset::Key(key_index);
+    LOG(INFO) << "slow " << (put ? "put " : "get ") << key << " bucket "
+              << BucketOf(key, options_.bucket_count) << ": " << us.count() << " us, "
+              << s.ToString() << ", issued at unix ms "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch() - us)
+                     .count();
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     Window* w = windows_[window].get();

@@ -31,6 +31,10 @@ struct SteadyLoadOptions {
   double ops_per_sec = 2000;
   double put_fraction = 0.2;  // overwrites of loaded keys (same value size)
   uint64_t seed = 17;
+  // Calls slower than this are logged (LOG(INFO): op, key, bucket, latency, status,
+  // when issued); 0 = none. bucket_count is for the bucket in the line.
+  uint64_t slow_call_us = 0;
+  uint32_t bucket_count = 1023;
 };
 
 struct WindowReport {
@@ -77,7 +81,7 @@ class SteadyLoad {
 
   void Pace();
   void Issue(int window, std::mt19937_64* rng);
-  void Done(int window, bool put, std::chrono::steady_clock::time_point issued,
+  void Done(int window, bool put, uint64_t key_index, std::chrono::steady_clock::time_point issued,
             const client::Status& s);
 
   client::Client* const client_;
