@@ -61,6 +61,10 @@ Status DataServer::Start() {
   }
   migration::CleanupOptions co;
   co.pause_ms = options_.cleanup_pause_ms;
+  co.hold = [this] {
+    migration::MigrationManager* m = migration_ptr_.load(std::memory_order_acquire);
+    return m != nullptr && m->busy() > 0;  // buckets of ours queued or moving
+  };
   s = migration::ParseCleanupWindow(options_.cleanup_window, &co.window_start, &co.window_end);
   if (!s.ok()) return s;
   if (options_.migrate_batch_bytes == 0 || options_.migrate_batch_entries == 0) {
@@ -140,6 +144,7 @@ Status DataServer::Start() {
   };
   migration_ = std::make_unique<migration::MigrationManager>(mo, storage_.get(), std::move(mcb));
   migration_->Start();
+  migration_ptr_.store(migration_.get(), std::memory_order_release);
 
   HeartbeatClientOptions hbo;
   hbo.self_address = address_;

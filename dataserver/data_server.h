@@ -147,6 +147,9 @@ class DataServer {
   std::atomic<uint64_t> buckets_received_{0};
   // heartbeat_ as seen by io threads (FetchNow), set once it exists.
   std::atomic<HeartbeatClient*> heartbeat_ptr_{nullptr};
+  // migration_ once started, for the cleanup's hold (cleanup_ stops before
+  // migration_ is destroyed).
+  std::atomic<migration::MigrationManager*> migration_ptr_{nullptr};
   bool running_ = false;
 };
 

@@ -200,15 +200,22 @@ bool CleanupScheduler::InWindow() const {
 void CleanupScheduler::Run() {
   SetCurrentThreadName("cleanup");
   std::unique_lock<std::mutex> l(mu_);
-  // The front ticket may run now: not paused, and inside the window or forced.
+  // The front ticket may run now: not paused, and inside the window and not held,
+  // or forced.
+  bool held = false;
   auto runnable = [&] {
-    return !queue_.empty() && !paused_ &&
-           (forced_.count(queue_.front().bucket) > 0 || InWindow());
+    if (queue_.empty() || paused_) return false;
+    if (forced_.count(queue_.front().bucket) > 0) return true;
+    held = options_.hold && options_.hold();
+    return !held && InWindow();
   };
   while (!stop_) {
     if (!runnable()) {
-      // Outside the window the hour is checked again every few seconds.
-      cv_.wait_for(l, std::chrono::seconds(5), [&] { return stop_ || runnable(); });
+      // Outside the window the hour is checked again every few seconds; a hold more
+      // often.
+      const auto poll = held ? std::chrono::milliseconds(options_.hold_poll_ms)
+                             : std::chrono::milliseconds(5000);
+      cv_.wait_for(l, poll, [&] { return stop_ || runnable(); });
       continue;
     }
     ReclaimTicket t = queue_.front();

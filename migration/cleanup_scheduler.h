@@ -11,8 +11,8 @@
 // before a restart (BucketStore::PendingReclaims).
 //
 // RunNow (the cleanup RPC's `run`) queues tickets ahead of the others and runs them
-// even outside the time window, without the pause between buckets (a Pause still
-// holds). buckets() reports every bucket queued since Start: queued, running or done
+// even outside the time window or while options.hold says wait, without the pause
+// between buckets (a Pause still holds). buckets() reports every bucket queued since Start: queued, running or done
 // (with the bytes its last compaction freed).
 //
 // Thread-safe. Stop waits for a compaction in progress.
@@ -44,6 +44,13 @@ struct CleanupOptions {
   int window_end = -1;
   // The current local hour 0..23; empty = the system clock. For tests.
   std::function<int()> hour_now;
+  // Optional: true while cleanups should wait (like outside the window). The data
+  // server holds them while it sends buckets: each cleanup writes the MANIFEST and
+  // lists the data directory on ldb's background thread at normal priority, and
+  // the flips of a migration queue one per bucket moved (in bench_migration a
+  // tenth of the CPU of the migration window). Asked every hold_poll_ms.
+  std::function<bool()> hold;
+  uint32_t hold_poll_ms = 200;
 };
 
 // Parses "HH-HH" (00..23 each; equal hours = any time) or "" (any time).

@@ -112,6 +112,33 @@ TEST(CleanupSchedulerTest, WindowHoldsCleanupsBack) {
   EXPECT_EQ(c.stats().buckets_cleaned, 2u);
 }
 
+TEST(CleanupSchedulerTest, HoldWaitsUntilReleasedButRunNowDoesNot) {
+  FakeStore store;
+  std::atomic<bool> migrating{true};
+  CleanupOptions o = Fast();
+  o.hold = [&] { return migrating.load(); };
+  o.hold_poll_ms = 5;
+  CleanupScheduler c(o, &store);
+  c.Start();
+  c.Enqueue(ReclaimTicket{4, 1, 1});
+  c.Enqueue(ReclaimTicket{5, 1, 1});
+  EXPECT_FALSE(c.WaitIdle(100));  // held
+  EXPECT_EQ(c.stats().buckets_cleaned, 0u);
+  c.RunNow({ReclaimTicket{5, 0, 2}});  // the operator's run goes ahead of the hold
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (c.stats().buckets_cleaned < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(c.stats().buckets_cleaned, 1u);
+  EXPECT_FALSE(c.WaitIdle(50));  // bucket 4 still held
+  migrating.store(false);         // noticed at the next poll, nothing else wakes it
+  ASSERT_TRUE(c.WaitIdle(5000));
+  std::lock_guard<std::mutex> l(store.mu);
+  ASSERT_EQ(store.compacted.size(), 2u);
+  EXPECT_EQ(store.compacted[0].bucket, 5u);
+  EXPECT_EQ(store.compacted[1].bucket, 4u);
+}
+
 TEST(CleanupSchedulerTest, FailureIsRetried) {
   FakeStore store;
   store.fail_next = true;
