@@ -152,7 +152,10 @@ Status DataServer::Start() {
   hbo.interval_ms = options_.heartbeat_interval_ms;
   hbo.rpc_timeout_ms = std::clamp<uint32_t>(options_.heartbeat_interval_ms, 200, 2000);
   HeartbeatClient::Callbacks cb;
-  cb.stats = [this] { return Stats(); };
+  cb.stats = [this] {
+    WriteTableFile(/*force=*/false);  // a table skipped during a migration, at the latest now
+    return Stats();
+  };
   cb.ready = [] { return true; };
   cb.table_version = [this] { return handler_->table_version(); };
   cb.on_table = [this](std::shared_ptr<const BucketTable> table) {
@@ -177,6 +180,7 @@ void DataServer::Stop() {
   server_->Stop();
   heartbeat_ptr_.store(nullptr);
   heartbeat_->Stop();
+  WriteTableFile(/*force=*/true);
   cleanup_->Stop();  // waits for a cleanup compaction in progress
   Status s = storage_->Close();
   if (!s.ok()) LOG(ERROR) << "dataserver " << address_ << " close: " << s.ToString();
@@ -229,10 +233,31 @@ void DataServer::InstallTable(std::shared_ptr<const BucketTable> table) {
     }
   }
   migration_->OnTable(table);
-  Status ws = TableFile::Write(options_.env != nullptr ? options_.env : ldb::Env::Default(),
-                               options_.data_dir, address_, *table);
-  if (!ws.ok()) LOG(WARNING) << "dataserver " << address_ << ": " << ws.ToString();
+  {
+    std::lock_guard<std::mutex> tl(table_file_mu_);
+    table_file_pending_ = table;
+  }
+  // A migration flips a bucket per table: writing each one (a file created, written,
+  // synced and renamed) cost every node an fsync per flip. During a migration the
+  // heartbeat writes the newest at most once an interval; a quiet table at once.
+  WriteTableFile(/*force=*/!table->migrating());
   sweeper_->OnTable(std::move(table));
+}
+
+void DataServer::WriteTableFile(bool force) {
+  std::lock_guard<std::mutex> l(table_file_mu_);
+  if (!table_file_pending_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const auto spacing = std::chrono::milliseconds(options_.heartbeat_interval_ms * 9 / 10);
+  if (!force && now - table_file_written_ < spacing) return;
+  Status ws = TableFile::Write(options_.env != nullptr ? options_.env : ldb::Env::Default(),
+                               options_.data_dir, address_, *table_file_pending_);
+  if (!ws.ok()) {
+    LOG(WARNING) << "dataserver " << address_ << ": " << ws.ToString();
+    return;  // retried at the next table or heartbeat
+  }
+  table_file_pending_.reset();
+  table_file_written_ = now;
 }
 
 void DataServer::StartOrphanSweeper() {

@@ -117,8 +117,12 @@ class DataServer {
   // Installs a table (from a heartbeat or a BucketDone answer) if newer: routing,
   // quotas, reclaims + cleanup of buckets this server no longer holds, the
   // migration of buckets moving away; the table is remembered in data_dir
-  // (TableFile) and handed to the orphan sweeper. Thread-safe.
+  // (TableFile: at once when it plans no migration, else by the next heartbeat at
+  // the latest) and handed to the orphan sweeper. Thread-safe.
   void InstallTable(std::shared_ptr<const BucketTable> table);
+  // Writes the newest installed table not written yet to the table file; unless
+  // `force`, only when the last write is a heartbeat interval old. Thread-safe.
+  void WriteTableFile(bool force);
 
   // Answers the cleanup RPC (proto::CleanupRequest): status, run (the given buckets,
   // or every bucket with a pending reclaim, now), pause, resume. Thread-safe.
@@ -147,6 +151,11 @@ class DataServer {
   std::atomic<uint64_t> buckets_received_{0};
   // heartbeat_ as seen by io threads (FetchNow), set once it exists.
   std::atomic<HeartbeatClient*> heartbeat_ptr_{nullptr};
+  // The table file (BUCKET_TABLE) lags the installed table by at most a heartbeat
+  // interval during a migration (see InstallTable). Leaf lock.
+  std::mutex table_file_mu_;
+  std::shared_ptr<const BucketTable> table_file_pending_;  // not written yet
+  std::chrono::steady_clock::time_point table_file_written_{};
   // migration_ once started, for the cleanup's hold (cleanup_ stops before
   // migration_ is destroyed).
   std::atomic<migration::MigrationManager*> migration_ptr_{nullptr};

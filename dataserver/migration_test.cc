@@ -25,6 +25,7 @@
 #include "dataserver/data_server.h"
 #include "dataserver/request_handler.h"
 #include "dataserver/storage_manager.h"
+#include "dataserver/table_file.h"
 #include "ldb/env.h"
 #include "migration/cleanup_scheduler.h"
 #include "migration/migration_manager.h"
@@ -323,6 +324,19 @@ TEST_F(MigrationTest, BucketStreamsIdenticallyAndCleanupFreesIt) {
   proto::ServerStats st = a_->Stats();
   EXPECT_EQ(st.migration().keys_sent(), keys.size());  // expired keys were not sent
   EXPECT_EQ(b_->Stats().migration().buckets_received(), 1u);
+  // Both remember the flipped table (during a migration the table file is written
+  // by the heartbeat rather than at every install).
+  for (const char* name : {"a", "b"}) {
+    const std::string data_dir = (dir_ / name).string();
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          TableFile::Contents c;
+          return TableFile::Read(ldb::Env::Default(), data_dir, &c).ok() &&
+                 c.table->version() >= cs_.version();
+        },
+        std::chrono::seconds(10)))
+        << name;
+  }
   // B never held the bucket: its first batch found nothing to reclaim (no GC entry,
   // no cleanup), and its counters count each migrated key once (scan batches carry
   // fresh_keys, so B counted without reading).

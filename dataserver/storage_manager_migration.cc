@@ -173,16 +173,16 @@ Status StorageManager::ReadEntry(uint32_t bucket, uint32_t area, std::string_vie
 
 // A few ldb writes per batch rather than one per entry: a write of up to
 // kMaxMigrateWriteBytes is one WAL record and one group commit. Not one write for
-// the whole batch: a client write queued behind a 1 MiB group waits for all of it
-// (and the group's leader may be a niced apply thread). Each entry's existing value is read under its
-// stripe (for the per-area counters), but the stripe is not held until the batch
-// is written: before the flip no client write reaches a bucket this node is
-// receiving (it does not own it), and a source sends one bucket's batches one
-// after another. A key seen twice in one batch (a catch-up batch may repeat a
-// key) first writes what came before it, so its second read sees the first. A batch
-// of fresh keys (the snapshot scan after the first batch's reclaim) skips the reads:
-// nothing of the bucket is visible here but what this attempt sent, once per key.
-// That was most of a batch's cost (a Get per key through every level).
+// the whole batch: a client write queued behind a 1 MiB group waits for all of it.
+// Each entry's existing value is read under its stripe (for the per-area
+// counters), but the stripe is not held until the entry is written: before the
+// flip no client write reaches a bucket this node is receiving (it does not own
+// it), and a source sends one bucket's batches one after another. A key seen twice
+// in one batch (a catch-up batch may repeat a key) first writes what came before
+// it, so its second read sees the first. A batch of fresh keys (the snapshot scan
+// after the first batch's reclaim) skips the reads: nothing of the bucket is
+// visible here but what this attempt sent, once per key. That was most of a
+// batch's cost (a Get per key through every level).
 Status StorageManager::ApplyMigrated(
     uint32_t bucket, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries,
     bool fresh_keys) {

@@ -12,8 +12,8 @@
 //
 // RunNow (the cleanup RPC's `run`) queues tickets ahead of the others and runs them
 // even outside the time window or while options.hold says wait, without the pause
-// between buckets (a Pause still holds). buckets() reports every bucket queued since Start: queued, running or done
-// (with the bytes its last compaction freed).
+// between buckets (a Pause still holds). buckets() reports every bucket queued
+// since Start: queued, running or done (with the bytes its last compaction freed).
 //
 // Thread-safe. Stop waits for a compaction in progress.
 #ifndef TESSERA_MIGRATION_CLEANUP_SCHEDULER_H_
