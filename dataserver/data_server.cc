@@ -77,6 +77,7 @@ Status DataServer::Start() {
   so.env = options_.env;
   so.sync_writes = options_.sync_writes;
   so.write_buffer_bytes = options_.write_buffer_bytes;
+  so.flush_cut_bytes = options_.flush_cut_bytes;
   so.block_cache_bytes = options_.block_cache_bytes;
   so.compaction_nice = options_.background_nice;
   s = StorageManager::Open(so, &storage_);

@@ -43,6 +43,9 @@ DEFINE_int64(max_value_bytes, static_cast<int64_t>(tessera::kDefaultMaxValueByte
 DEFINE_int32(heartbeat_interval_ms, 1000, "Milliseconds between heartbeats to the config "
              "server (10..60000); keep it equal to cluster.conf's heartbeat_interval_ms.");
 DEFINE_int64(write_buffer_bytes, 16 << 20, "ldb memtable size in bytes (4 MiB..64 MiB).");
+DEFINE_int64(flush_cut_bytes, 256 << 10, "Cut memtable flushes at bucket boundaries once a file "
+             "holds this many bytes (0..64 MiB; 0 = never): a bucket migrating in then flushes "
+             "to a file of its own, which can go below level 0 at once.");
 DEFINE_int64(block_cache_bytes, 64 << 20, "ldb block cache size in bytes (0..64 GiB).");
 DEFINE_int32(background_nice, 10, "CPU niceness (0..19) of background work: ldb compactions, "
              "migration scans and sends, the orphan sweep. Above 0 client requests win the "
@@ -98,6 +101,7 @@ bool ValidateHeartbeat(const char* f, int32_t v) { return InRange(f, v, 10, 6000
 bool ValidateWriteBuffer(const char* f, int64_t v) {
   return InRange<int64_t>(f, v, 4 << 20, 64 << 20);
 }
+bool ValidateFlushCut(const char* f, int64_t v) { return InRange<int64_t>(f, v, 0, 64 << 20); }
 bool ValidateCache(const char* f, int64_t v) { return InRange<int64_t>(f, v, 0, 64ll << 30); }
 bool ValidateNice(const char* f, int32_t v) { return InRange(f, v, 0, 19); }
 bool ValidateConnections(const char* f, int32_t v) { return InRange(f, v, 1, 100000); }
@@ -128,6 +132,7 @@ DEFINE_validator(write_queue_limit, &ValidateQueue);
 DEFINE_validator(max_value_bytes, &ValidateValue);
 DEFINE_validator(heartbeat_interval_ms, &ValidateHeartbeat);
 DEFINE_validator(write_buffer_bytes, &ValidateWriteBuffer);
+DEFINE_validator(flush_cut_bytes, &ValidateFlushCut);
 DEFINE_validator(block_cache_bytes, &ValidateCache);
 DEFINE_validator(background_nice, &ValidateNice);
 DEFINE_validator(max_connections, &ValidateConnections);
@@ -229,6 +234,7 @@ int main(int argc, char** argv) {
   options.max_value_bytes = static_cast<size_t>(FLAGS_max_value_bytes);
   options.heartbeat_interval_ms = static_cast<uint32_t>(FLAGS_heartbeat_interval_ms);
   options.write_buffer_bytes = static_cast<size_t>(FLAGS_write_buffer_bytes);
+  options.flush_cut_bytes = static_cast<size_t>(FLAGS_flush_cut_bytes);
   options.block_cache_bytes = static_cast<size_t>(FLAGS_block_cache_bytes);
   options.background_nice = FLAGS_background_nice;
   options.max_connections = static_cast<uint32_t>(FLAGS_max_connections);

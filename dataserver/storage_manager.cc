@@ -95,13 +95,14 @@ Status StorageManager::OpenDb() {
   o.max_open_files = options_.max_open_files;
   o.compaction_nice = options_.compaction_nice;
   o.compression = options_.snappy ? ldb::kSnappyCompression : ldb::kNoCompression;
-  // Flushes are cut at bucket boundaries once a file holds 256 KiB: client writes
+  // Flushes are cut at bucket boundaries once a file holds 256 KiB (by default,
+  // --flush_cut_bytes): client writes
   // (a little of every bucket) still flush to a few level-0 files, but a bucket
   // migrating in flushes to a file of its own, which goes straight below level 0
   // when nothing overlaps it there instead of being rewritten by a level-0
   // compaction (migration/README.md).
-  o.cut_flush_at_stop_before = true;
-  o.flush_cut_min_bytes = 256 << 10;
+  o.cut_flush_at_stop_before = options_.flush_cut_bytes > 0;
+  o.flush_cut_min_bytes = options_.flush_cut_bytes;
   ls = ldb::DB::Open(o, options_.data_dir, &db_);
   if (!ls.ok()) return FromLdb(ls, "open DB " + options_.data_dir);
 

@@ -82,6 +82,9 @@ struct StorageOptions {
   // StorageManager.
   ldb::Env* env = nullptr;
   size_t write_buffer_bytes = 16u << 20;  // memtable size, 4..64 MiB recommended
+  // Flushes are cut at bucket boundaries once a file holds this many bytes
+  // (ldb::Options::flush_cut_min_bytes); 0 = flushes are not cut.
+  size_t flush_cut_bytes = 256u << 10;
   size_t block_cache_bytes = 64u << 20;
   int bloom_bits_per_key = 10;
   bool snappy = true;
