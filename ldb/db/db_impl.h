@@ -86,8 +86,15 @@ class DBImpl : public DB {
   struct SubcompactionState;
   struct Writer;
 
-  // A CompactRange (or CompactRangeSelfLevel) request for one level,
-  // served step by step by the background thread.
+  // A CompactRange request for one level, or a whole CompactRangeSelfLevel
+  // call (every level in turn), served step by step by the background
+  // thread. It stays queued (manual_compaction_) until done: the requesting
+  // thread is not needed between steps, so automatic work that keeps the
+  // background thread busy cannot starve it (the requester had to win mutex_
+  // right after each step to queue the next one, and could lose that race
+  // for minutes under a steady write load). Once done, the requester returns
+  // without waiting for the background thread to be idle, which it never is
+  // under such a load.
   struct ManualCompaction {
     int level = 0;
     bool done = false;
@@ -95,9 +102,11 @@ class DBImpl : public DB {
     const InternalKey* end = nullptr;    // null means after every key
     InternalKey tmp_storage;             // where a partial run stopped
     // CompactRangeSelfLevel: output stays in `level` (level 0: level 1);
-    // above level 0 only files numbered below limit_filenumber.
+    // above level 0 only files numbered below limit_filenumber. The passes
+    // go from level 0 down, each from range_begin.
     bool self_level = false;
     uint64_t limit_filenumber = 0;
+    const InternalKey* range_begin = nullptr;
     // CompactRangeSelfLevel's first pass: delete every wholly reclaimed
     // file of the range, in all levels, in one MANIFEST edit.
     bool drop_reclaimed_files = false;
@@ -216,6 +225,10 @@ class DBImpl : public DB {
                         const InternalKey* end) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // CompactRangeSelfLevel's first pass (see ManualCompaction).
   void DropReclaimedFiles(ManualCompaction* m)
+      EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Moves a CompactRangeSelfLevel request to its next level with work, from
+  // m->level (inclusive) down, or marks it done.
+  void SeekSelfLevelWithWork(ManualCompaction* m)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // One step of a CompactRangeSelfLevel request.
   void BackgroundSelfLevelCompaction(ManualCompaction* m)
@@ -354,6 +367,11 @@ class DBImpl : public DB {
   int level0_files_compacting_ GUARDED_BY(mutex_) = 0;
   uint64_t level0_bytes_compacting_ GUARDED_BY(mutex_) = 0;
   ManualCompaction* manual_compaction_ GUARDED_BY(mutex_) = nullptr;
+  // Whether the last background step served manual_compaction_: when
+  // automatic work is due too, the two take turns.
+  bool last_step_manual_ GUARDED_BY(mutex_) = false;
+  // Memtables flushed so far (TEST_CompactMemTable waits for one more).
+  uint64_t memtables_flushed_ GUARDED_BY(mutex_) = 0;
 
   std::unique_ptr<VersionSet> versions_ GUARDED_BY(mutex_);
 

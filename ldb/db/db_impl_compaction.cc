@@ -243,14 +243,19 @@ void DBImpl::BackgroundCompaction() {
     return;
   }
 
-  if (manual_compaction_ != nullptr && manual_compaction_->self_level) {
+  // A manual request and automatic compactions take turns, one step each,
+  // while both have work: neither starves the other.
+  const bool is_manual =
+      manual_compaction_ != nullptr &&
+      !(last_step_manual_ && versions_->NeedsCompaction());
+  last_step_manual_ = is_manual;
+  if (is_manual && manual_compaction_->self_level) {
     BackgroundSelfLevelCompaction(manual_compaction_);
-    manual_compaction_ = nullptr;
+    if (manual_compaction_->done) manual_compaction_ = nullptr;
     return;
   }
 
   std::unique_ptr<Compaction> c;
-  const bool is_manual = manual_compaction_ != nullptr;
   InternalKey manual_end;
   if (is_manual) {
     ManualCompaction* m = manual_compaction_;
@@ -335,7 +340,7 @@ void DBImpl::BackgroundCompaction() {
       m->tmp_storage = manual_end;
       m->begin = &m->tmp_storage;
     }
-    manual_compaction_ = nullptr;
+    if (m->done) manual_compaction_ = nullptr;  // else it stays queued
   }
 }
 
@@ -439,6 +444,7 @@ void DBImpl::CompactMemTable(bool level0_only) {
   if (s.ok()) {
     imm_->Unref();
     imm_ = nullptr;
+    ++memtables_flushed_;
     has_imm_.store(false, std::memory_order_release);
     RemoveObsoleteFiles();
   } else {
@@ -450,11 +456,16 @@ Status DBImpl::TEST_CompactMemTable() {
   // A null batch forces a memtable switch.
   Status s = Write(WriteOptions(), nullptr);
   if (s.ok()) {
+    // imm_ is the memtable switched out above or a later one: wait for one
+    // flush, not for imm_ to be empty (writers may keep refilling it).
     MutexLock l(&mutex_);
-    while (imm_ != nullptr && bg_error_.ok()) {
-      background_work_finished_signal_.Wait();
+    if (imm_ != nullptr) {
+      const uint64_t target = memtables_flushed_ + 1;
+      while (memtables_flushed_ < target && bg_error_.ok()) {
+        background_work_finished_signal_.Wait();
+      }
+      if (memtables_flushed_ < target) s = bg_error_;
     }
-    if (imm_ != nullptr) s = bg_error_;
   }
   return s;
 }
@@ -521,8 +532,10 @@ void DBImpl::RunManualCompaction(ManualCompaction* manual) {
     }
   }
   // On an early exit (error, shutdown) a job may still be looking at
-  // `manual`: wait for it.
-  while (background_compaction_scheduled_) {
+  // `manual`: wait for it. (Not when done: the background thread no longer
+  // looks at it, and under a steady write load it is never idle, so waiting
+  // for idleness here used to keep a finished request waiting for minutes.)
+  while (background_compaction_scheduled_ && !manual->done) {
     background_work_finished_signal_.Wait();
   }
   if (manual_compaction_ == manual) manual_compaction_ = nullptr;
@@ -572,39 +585,26 @@ Status DBImpl::CompactRangeSelfLevel(uint64_t limit_filenumber,
       std::min(limit_filenumber, versions_->NextFileNumber());
   Log(options_.info_log, "CompactRangeSelfLevel below #%" PRIu64 " started",
       limit);
-  SelfLevelCompactionStats total;
-  uint64_t whole_file_bytes = 0;
-  Status s;
-  // Pass -1 drops the range's wholly reclaimed files of every level in one
-  // MANIFEST write (one fsync per call rather than one per level); the
-  // level passes then rewrite only files that hold kept data too.
-  for (int level = -1; level < config::kNumLevels && s.ok(); ++level) {
-    if (level >= 0 && !SelfLevelHasWork(level, limit,
-                                        begin != nullptr ? &begin_storage
-                                                         : nullptr,
-                                        end != nullptr ? &end_storage
-                                                       : nullptr)) {
-      continue;  // spare the background thread a round trip
-    }
-    ManualCompaction manual;
-    manual.level = std::max(level, 0);
-    manual.drop_reclaimed_files = level < 0;
-    manual.self_level = true;
-    manual.limit_filenumber = limit;
-    manual.begin = begin != nullptr ? &begin_storage : nullptr;
-    manual.end = end != nullptr ? &end_storage : nullptr;
-    RunManualCompaction(&manual);
-    s = manual.status;
-    if (s.ok() && !bg_error_.ok()) s = bg_error_;
-    if (s.ok() && !manual.done) {
-      s = Status::IOError("CompactRangeSelfLevel: the DB is shutting down");
-    }
-    total.files_compacted += manual.stats.files_compacted;
-    total.files_dropped_whole += manual.stats.files_dropped_whole;
-    total.bytes_read += manual.stats.bytes_read;
-    total.bytes_written += manual.stats.bytes_written;
-    whole_file_bytes += manual.whole_file_bytes;
+  // One request for the whole call (see ManualCompaction). Its first pass
+  // drops the range's wholly reclaimed files of every level in one MANIFEST
+  // write (one fsync per call rather than one per level); the level passes
+  // then rewrite only files that hold kept data too.
+  ManualCompaction manual;
+  manual.level = 0;
+  manual.drop_reclaimed_files = true;
+  manual.self_level = true;
+  manual.limit_filenumber = limit;
+  manual.range_begin = begin != nullptr ? &begin_storage : nullptr;
+  manual.begin = manual.range_begin;
+  manual.end = end != nullptr ? &end_storage : nullptr;
+  RunManualCompaction(&manual);
+  Status s = manual.status;
+  if (s.ok() && !bg_error_.ok()) s = bg_error_;
+  if (s.ok() && !manual.done) {
+    s = Status::IOError("CompactRangeSelfLevel: the DB is shutting down");
   }
+  SelfLevelCompactionStats total = manual.stats;
+  const uint64_t whole_file_bytes = manual.whole_file_bytes;
   const uint64_t gone = total.bytes_read + whole_file_bytes;
   total.bytes_dropped =
       gone > total.bytes_written ? gone - total.bytes_written : 0;
@@ -618,16 +618,35 @@ Status DBImpl::CompactRangeSelfLevel(uint64_t limit_filenumber,
   return s;
 }
 
+void DBImpl::SeekSelfLevelWithWork(ManualCompaction* m) {
+  mutex_.AssertHeld();
+  while (m->level < config::kNumLevels &&
+         !SelfLevelHasWork(m->level, m->limit_filenumber, m->range_begin,
+                           m->end)) {
+    ++m->level;
+  }
+  m->begin = m->range_begin;
+  if (m->level >= config::kNumLevels) m->done = true;
+}
+
 void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
   mutex_.AssertHeld();
   if (m->drop_reclaimed_files) {
     DropReclaimedFiles(m);
+    m->drop_reclaimed_files = false;
+    if (m->status.ok()) {
+      m->level = 0;
+      SeekSelfLevelWithWork(m);
+    } else {
+      m->done = true;
+    }
     return;
   }
   std::unique_ptr<Compaction> c = versions_->PickSelfLevelCompaction(
       m->level, m->limit_filenumber, m->begin, m->end);
-  if (c == nullptr) {
-    m->done = true;
+  if (c == nullptr) {  // this level's pass is over
+    ++m->level;
+    SeekSelfLevelWithWork(m);
     return;
   }
 
@@ -689,7 +708,8 @@ void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
   if (m->level == 0) {
     // One pass: it took every overlapping level-0 file. (Flushes arriving
     // meanwhile hold newer data; chasing them could go on forever.)
-    m->done = true;
+    ++m->level;
+    SeekSelfLevelWithWork(m);
   } else {
     m->tmp_storage = step_end;
     m->begin = &m->tmp_storage;
@@ -710,7 +730,6 @@ bool DBImpl::SelfLevelHasWork(int level, uint64_t limit,
 
 void DBImpl::DropReclaimedFiles(ManualCompaction* m) {
   mutex_.AssertHeld();
-  m->done = true;
   std::vector<std::pair<int, FileMetaData*>> files;
   versions_->ReclaimedFilesInRange(m->limit_filenumber, m->begin, m->end,
                                    &files);
