@@ -61,6 +61,8 @@ Status DataServer::Start() {
   }
   migration::CleanupOptions co;
   co.pause_ms = options_.cleanup_pause_ms;
+  // (Capped by CleanupOptions::max_hold_ms: a migration retrying forever does
+  // not keep the disk from being reclaimed.)
   co.hold = [this] {
     migration::MigrationManager* m = migration_ptr_.load(std::memory_order_acquire);
     return m != nullptr && m->busy() > 0;  // buckets of ours queued or moving

@@ -341,6 +341,7 @@ TEST_F(MigrationTest, BucketStreamsIdenticallyAndCleanupFreesIt) {
   // no cleanup), and its counters count each migrated key once (scan batches carry
   // fresh_keys, so B counted without reading).
   EXPECT_TRUE(b_->storage()->PendingReclaims().empty());
+  EXPECT_TRUE(b_->cleanup()->buckets().empty());  // never queued, so never retired either
   uint64_t want_bytes = 0;
   for (size_t i = 0; i < keys.size(); ++i) want_bytes += keys[i].size() + before[i].value().size();
   bool found_area = false;

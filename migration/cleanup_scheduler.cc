@@ -203,10 +203,21 @@ void CleanupScheduler::Run() {
   // The front ticket may run now: not paused, and inside the window and not held,
   // or forced.
   bool held = false;
+  std::chrono::steady_clock::time_point held_since{};
+  bool holding = false;  // the hold has been true since held_since
   auto runnable = [&] {
     if (queue_.empty() || paused_) return false;
     if (forced_.count(queue_.front().bucket) > 0) return true;
     held = options_.hold && options_.hold();
+    if (!held) {
+      holding = false;
+    } else if (!holding) {
+      holding = true;
+      held_since = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - held_since >
+               std::chrono::milliseconds(options_.max_hold_ms)) {
+      held = false;  // held too long: clean up anyway
+    }
     return !held && InWindow();
   };
   while (!stop_) {

@@ -51,6 +51,9 @@ struct CleanupOptions {
   // tenth of the CPU of the migration window). Asked every hold_poll_ms.
   std::function<bool()> hold;
   uint32_t hold_poll_ms = 200;
+  // A hold that lasts longer than this is ignored until it ends (a migration
+  // that keeps retrying must not keep the disk from being reclaimed forever).
+  uint32_t max_hold_ms = 10 * 60 * 1000;
 };
 
 // Parses "HH-HH" (00..23 each; equal hours = any time) or "" (any time).

@@ -139,6 +139,19 @@ TEST(CleanupSchedulerTest, HoldWaitsUntilReleasedButRunNowDoesNot) {
   EXPECT_EQ(store.compacted[1].bucket, 4u);
 }
 
+TEST(CleanupSchedulerTest, AHoldLongerThanMaxHoldIsIgnored) {
+  FakeStore store;
+  CleanupOptions o = Fast();
+  o.hold = [] { return true; };  // e.g. a migration that keeps retrying
+  o.hold_poll_ms = 5;
+  o.max_hold_ms = 50;
+  CleanupScheduler c(o, &store);
+  c.Start();
+  c.Enqueue(ReclaimTicket{4, 1, 1});
+  ASSERT_TRUE(c.WaitIdle(5000));
+  EXPECT_EQ(c.stats().buckets_cleaned, 1u);
+}
+
 TEST(CleanupSchedulerTest, FailureIsRetried) {
   FakeStore store;
   store.fail_next = true;

@@ -31,6 +31,7 @@
 
 namespace ldb {
 
+struct FileMetaData;
 class MemTable;
 class TableCache;
 class Version;
@@ -264,6 +265,9 @@ class DBImpl : public DB {
   // per-user-key state in *sub (all entries of a user key are in one range).
   // Every drop rule lives here.
   bool ShouldDropEntry(SubcompactionState* sub, const Slice& key);
+  // True when `f` holds keys on both sides of a ShouldStopBefore boundary
+  // (with cut_flush_at_stop_before; see flush_cut_min_bytes).
+  bool StraddlesStopBefore(const FileMetaData& f) const;
   // True when the current output file should be closed before `key`.
   bool ShouldCutOutputBefore(SubcompactionState* sub, const Slice& key);
   Status OpenCompactionOutputFile(SubcompactionState* sub)

@@ -291,7 +291,8 @@ void DBImpl::BackgroundCompaction() {
   Status status;
   if (c == nullptr) {
     // Nothing to do.
-  } else if (!is_manual && c->IsTrivialMove()) {
+  } else if (!is_manual && c->IsTrivialMove() &&
+             !StraddlesStopBefore(*c->input(0, 0))) {
     // Move the file down a level: only the MANIFEST changes.
     FileMetaData* f = c->input(0, 0);
     c->edit()->RemoveFile(c->level(), f->number);
@@ -400,11 +401,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
       // it straddles a ShouldStopBefore boundary (flush_cut_min_bytes): files
       // below level 0 never do, so cleanup can drop them whole.
       level = 0;
-      const bool straddles =
-          options_.cut_flush_at_stop_before &&
-          user_comparator()->ShouldStopBefore(meta.smallest.user_key(),
-                                              meta.largest.user_key());
-      if (base != nullptr && !straddles) {
+      if (base != nullptr && !StraddlesStopBefore(meta)) {
         level = base->PickLevelForMemTableOutput(meta.smallest.user_key(),
                                                  meta.largest.user_key());
       }
@@ -714,6 +711,15 @@ void DBImpl::BackgroundSelfLevelCompaction(ManualCompaction* m) {
     m->tmp_storage = step_end;
     m->begin = &m->tmp_storage;
   }
+}
+
+bool DBImpl::StraddlesStopBefore(const FileMetaData& f) const {
+  // Only flush outputs cut with flush_cut_min_bytes can: files below level 0
+  // never do (cleanup drops a file whole only when it holds one bucket), so
+  // such a file is rewritten (and cut) rather than moved down.
+  return options_.cut_flush_at_stop_before &&
+         user_comparator()->ShouldStopBefore(f.smallest.user_key(),
+                                             f.largest.user_key());
 }
 
 bool DBImpl::SelfLevelHasWork(int level, uint64_t limit,
