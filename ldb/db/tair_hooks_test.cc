@@ -749,6 +749,34 @@ TEST_F(TairGcTest, SelfLevelCompactionLosesNoConcurrentWrite) {
   check();
 }
 
+// Flush outputs that straddle buckets stay in level 0, and the automatic
+// compaction they start writes per-bucket files below it: no file below level
+// 0 straddles. (Here the compaction takes several level-0 files, so this does
+// not exercise the trivial-move guard, DBImpl::StraddlesStopBefore.)
+TEST_F(TairGcTest, StraddlingLevel0FilesAreNeverMovedDownWhole) {
+  options_.write_buffer_size = 64 << 10;
+  options_.cut_flush_at_stop_before = true;
+  options_.flush_cut_min_bytes = 8 << 10;
+  options_.level0_file_num_compaction_trigger = 1;  // 64 KiB of level 0 starts one
+  Open();
+  // Two flushes of about 47 KiB over disjoint bucket ranges: level-0 files of a
+  // few buckets each, none overlapping another, so each could be moved down.
+  Fill(0, 14, 30, "r");
+  Flush();
+  Fill(15, 29, 30, "r");
+  Flush();
+  dbfull()->TEST_WaitForBackgroundIdle();
+  int below_level0 = 0;
+  for (const TableInfo& t : Tables()) {
+    if (t.level == 0) continue;
+    ++below_level0;
+    EXPECT_EQ(TestTairComparator::Bucket(t.smallest), TestTairComparator::Bucket(t.largest))
+        << "table " << t.number << "@" << t.level << ": " << t.smallest << " .. " << t.largest;
+  }
+  EXPECT_GE(below_level0, 3);  // a compaction ran, and cut per bucket
+  EXPECT_EQ("rbbb", Get(BKey(1, 3)).substr(0, 4));
+}
+
 // A steady writer keeps automatic compactions due all the time. A
 // CompactRangeSelfLevel call used to need its own thread to win mutex_ right
 // after every background step to queue the next one, and could lose that race
