@@ -145,10 +145,7 @@ Status LocalCluster::Admin(const std::string& add_node, const std::string& remov
   if (!add_node.empty()) req.mutable_admin()->set_add_node(add_node);
   if (!remove_node.empty()) req.mutable_admin()->set_remove_node(remove_node);
   proto::Response resp;
-  Status s = Call(cs_.address, &req, &resp);
-  if (!s.ok()) return s;
-  if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
-  return Status::OK();
+  return CallConfigServer(&req, &resp);
 }
 
 Status LocalCluster::MoveBucket(uint32_t bucket, const std::string& to) {
@@ -157,10 +154,7 @@ Status LocalCluster::MoveBucket(uint32_t bucket, const std::string& to) {
   req.mutable_admin()->mutable_move_bucket()->set_bucket(bucket);
   req.mutable_admin()->mutable_move_bucket()->set_to(to);
   proto::Response resp;
-  Status s = Call(cs_.address, &req, &resp);
-  if (!s.ok()) return s;
-  if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
-  return Status::OK();
+  return CallConfigServer(&req, &resp);
 }
 
 Status LocalCluster::Launch(Process* p) {
@@ -213,13 +207,21 @@ Status LocalCluster::Call(const std::string& address, proto::Request* request,
   return ChannelTo(address)->CallSync(request, timeout_ms, response);
 }
 
+Status LocalCluster::CallConfigServer(proto::Request* request, proto::Response* response) {
+  Status s = Call(cs_.address, request, response);
+  if (!s.ok()) return s;
+  if (response->code() != proto::OK) {
+    return Status(static_cast<Code>(response->code()), response->message());
+  }
+  return Status::OK();
+}
+
 Status LocalCluster::GetTable(proto::Table* table) {
   proto::Request req;
   req.mutable_get_table();
   proto::Response resp;
-  Status s = Call(cs_.address, &req, &resp);
+  Status s = CallConfigServer(&req, &resp);
   if (!s.ok()) return s;
-  if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
   if (!resp.get_table().has_table()) return Status::Unavailable("no table in the response");
   *table = resp.get_table().table();
   return Status::OK();
@@ -229,9 +231,8 @@ Status LocalCluster::ListNodes(proto::ListNodesResponse* nodes) {
   proto::Request req;
   req.mutable_list_nodes();
   proto::Response resp;
-  Status s = Call(cs_.address, &req, &resp);
+  Status s = CallConfigServer(&req, &resp);
   if (!s.ok()) return s;
-  if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
   *nodes = resp.list_nodes();
   return Status::OK();
 }
@@ -240,9 +241,8 @@ Status LocalCluster::MigrationStatus(proto::MigrationStatusResponse* status) {
   proto::Request req;
   req.mutable_migration_status();
   proto::Response resp;
-  Status s = Call(cs_.address, &req, &resp);
+  Status s = CallConfigServer(&req, &resp);
   if (!s.ok()) return s;
-  if (resp.code() != proto::OK) return Status(static_cast<Code>(resp.code()), resp.message());
   *status = resp.migration_status();
   return Status::OK();
 }
@@ -296,5 +296,14 @@ CliResult RunCli(const std::string& args) {
   return r;
 }
 #endif
+
+client::Status LocalCluster::OpenClient(uint32_t max_attempts,
+                                        std::unique_ptr<client::Client>* out) const {
+  client::Options options;
+  options.config_servers = {config_server()};
+  options.timeout_ms = 3000;
+  options.max_attempts = max_attempts;
+  return client::Client::Open(options, out);
+}
 
 }  // namespace tessera::testing

@@ -19,6 +19,7 @@
 #include "common/proto/rpc.pb.h"
 #include "common/rpc_channel.h"
 #include "common/status.h"
+#include "tessera/client.h"
 
 namespace tessera::testing {
 
@@ -45,6 +46,9 @@ class LocalCluster {
   Status Start(const ClusterSpec& spec);
 
   const std::string& config_server() const { return cs_.address; }
+  // Opens a client of this cluster: 3 s per call, at most `max_attempts` tries per
+  // call (tests that move buckets under a client need many).
+  client::Status OpenClient(uint32_t max_attempts, std::unique_ptr<client::Client>* out) const;
   const std::string& data_server(int i) const { return ds_[i].address; }
   const std::string& dir() const { return dir_; }
   const ClusterSpec& spec() const { return spec_; }
@@ -85,6 +89,9 @@ class LocalCluster {
   std::string Logs() const;
 
  private:
+  // Call to the config server; a response code other than OK is the error.
+  Status CallConfigServer(proto::Request* request, proto::Response* response);
+
   struct Process {
     std::string name;
     std::string address;

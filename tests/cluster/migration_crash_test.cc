@@ -35,11 +35,7 @@ class MigrationCrashTest : public ::testing::Test {
     spec.data_server_flags = flags;
     Status s = cluster_.Start(spec);
     ASSERT_TRUE(s.ok()) << s.ToString();
-    cl::Options options;
-    options.config_servers = {cluster_.config_server()};
-    options.timeout_ms = 3000;
-    options.max_attempts = 60;
-    ASSERT_TRUE(cl::Client::Open(options, &client_).ok());
+    ASSERT_TRUE(cluster_.OpenClient(60, &client_).ok());
   }
 
   // Waits until the running migration has some buckets done but not all.

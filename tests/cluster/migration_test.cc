@@ -26,11 +26,7 @@ class MigrationTest : public ::testing::Test {
     spec.bucket_count = 64;
     Status s = cluster_.Start(spec);
     ASSERT_TRUE(s.ok()) << s.ToString();
-    cl::Options options;
-    options.config_servers = {cluster_.config_server()};
-    options.timeout_ms = 3000;
-    options.max_attempts = 40;
-    ASSERT_TRUE(cl::Client::Open(options, &client_).ok());
+    ASSERT_TRUE(cluster_.OpenClient(40, &client_).ok());
   }
 
   // Starts a data server outside cluster.conf and waits until the config server hears it.

@@ -83,11 +83,7 @@ class OrphanSweepTest : public ::testing::Test {
     spec.data_server_flags = flags;
     Status s = cluster_.Start(spec);
     ASSERT_TRUE(s.ok()) << s.ToString();
-    cl::Options options;
-    options.config_servers = {cluster_.config_server()};
-    options.timeout_ms = 3000;
-    options.max_attempts = 60;
-    ASSERT_TRUE(cl::Client::Open(options, &client_).ok());
+    ASSERT_TRUE(cluster_.OpenClient(60, &client_).ok());
   }
 
   std::string DataDir(int i) const { return cluster_.dir() + "/ds" + std::to_string(i); }
