@@ -236,27 +236,15 @@ Status StorageManager::ApplyMigrated(
   for (const proto::MigratedEntry& e : entries) {
     const uint32_t area = e.area();
     const bool expired = e.expire_at() != 0 && e.expire_at() <= now;
-    if (fresh_keys) {
-      if (e.removed() || expired) continue;  // nothing visible to delete
-      EncodeRecord(area, e.key(), bucket, e.version(), e.created(), e.modified(),
-                   e.expire_at(), e.value(), &stored_key, &stored_value);
-      batch.Put(stored_key, stored_value);
-      account(area, 1, static_cast<int64_t>(e.key().size() + e.value().size()));
-      batch_empty = false;
-      if (batch.ApproximateSize() >= kMaxMigrateWriteBytes) {
+    Existing old;  // fresh keys: nothing visible (old.found stays false)
+    std::string probe;
+    if (!fresh_keys) {
+      probe = cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area),
+                                   e.key());
+      if (in_batch.count(probe) != 0) {
         Status s = commit();
         if (!s.ok()) return s;
       }
-      continue;
-    }
-    std::string probe =
-        cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area), e.key());
-    if (in_batch.count(probe) != 0) {
-      Status s = commit();
-      if (!s.ok()) return s;
-    }
-    Existing old;
-    {
       std::lock_guard<std::mutex> l(StripeFor(area, e.key()));
       Status s = ReadExisting(probe, &old);
       if (!s.ok()) return s;
@@ -275,7 +263,7 @@ Status StorageManager::ApplyMigrated(
               static_cast<int64_t>(e.key().size() + e.value().size()) - old_bytes);
     }
     batch_empty = false;
-    in_batch.insert(std::move(probe));
+    if (!fresh_keys) in_batch.insert(std::move(probe));
     if (batch.ApproximateSize() >= kMaxMigrateWriteBytes) {
       Status s = commit();
       if (!s.ok()) return s;

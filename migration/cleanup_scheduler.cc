@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <optional>
 
 #include "common/thread_name.h"
 
@@ -203,19 +204,17 @@ void CleanupScheduler::Run() {
   // The front ticket may run now: not paused, and inside the window and not held,
   // or forced.
   bool held = false;
-  std::chrono::steady_clock::time_point held_since{};
-  bool holding = false;  // the hold has been true since held_since
+  std::optional<std::chrono::steady_clock::time_point> held_since;  // the hold is on
   auto runnable = [&] {
     if (queue_.empty() || paused_) return false;
     if (forced_.count(queue_.front().bucket) > 0) return true;
     held = options_.hold && options_.hold();
+    const auto now = std::chrono::steady_clock::now();
     if (!held) {
-      holding = false;
-    } else if (!holding) {
-      holding = true;
-      held_since = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - held_since >
-               std::chrono::milliseconds(options_.max_hold_ms)) {
+      held_since.reset();
+    } else if (!held_since) {
+      held_since = now;
+    } else if (now - *held_since > std::chrono::milliseconds(options_.max_hold_ms)) {
       held = false;  // held too long: clean up anyway
     }
     return !held && InWindow();
