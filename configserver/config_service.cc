@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -156,14 +157,27 @@ Status ConfigService::PublishLocked(const std::string& reason, const Assignment*
     return Status::Unavailable("fewer members than copy_count");
   }
 
+  const std::set<std::string> member_set(members.begin(), members.end());
+  auto is_up = [&](const std::string& a) {
+    return member_set.count(a) ? down.count(a) == 0 : IsUpLocked(a);
+  };
   // The target layout: rebuilt when the plan inputs changed, else the running plan's
   // destination (or the owners: nothing to do).
-  const bool inputs_changed = !table_ || members != plan_members_ || down != plan_down_;
+  const bool inputs_changed = !table_ || members != plan_members_ || down != plan_down_ ||
+                              (rebuild_when_done_ && !StillMovingLocked());
   Assignment owners = assignment_;
   Assignment target;
   if (target_in != nullptr) {
     target = *target_in;
+  } else if (inputs_changed && KeepsThePlanLocked(members, down)) {
+    // Only nodes that neither send nor receive a moving bucket came or went: the
+    // plan stands (an unrelated restart does not undo an operator's move_bucket),
+    // with a live copy promoted where a master is down. Masters promoted this way
+    // are balanced again by a rebuild once the migration is over.
+    target = destination_;
+    if (PromoteUpCopies(is_up, &target) > 0) rebuild_when_done_ = true;
   } else if (inputs_changed) {
+    rebuild_when_done_ = false;
     BuildRequest req;
     req.bucket_count = conf.bucket_count();
     req.copy_count = conf.copy_count();
@@ -179,10 +193,6 @@ Status ConfigService::PublishLocked(const std::string& reason, const Assignment*
   } else {
     target = destination_.empty() ? assignment_ : destination_;
   }
-  const std::set<std::string> member_set(members.begin(), members.end());
-  auto is_up = [&](const std::string& a) {
-    return member_set.count(a) ? down.count(a) == 0 : IsUpLocked(a);
-  };
   ApplyPromotions(target, is_up, &owners);
   const uint32_t moving = CountMoving(owners, target);
 
@@ -220,6 +230,23 @@ Status ConfigService::PublishLocked(const std::string& reason, const Assignment*
   next.clear_plan_members();
   for (const std::string& m : members) next.add_plan_members(m);
   return CommitLocked(std::move(next), reason, members, down);
+}
+
+bool ConfigService::StillMovingLocked() const {
+  return MigratingLocked() && CountMoving(assignment_, destination_) > 0;
+}
+
+bool ConfigService::KeepsThePlanLocked(const std::vector<std::string>& members,
+                                       const std::set<std::string>& down) const {
+  if (!StillMovingLocked() || members != plan_members_) return false;
+  std::set<std::string> changed;
+  std::set_symmetric_difference(down.begin(), down.end(), plan_down_.begin(), plan_down_.end(),
+                                std::inserter(changed, changed.end()));
+  const std::set<std::string> involved = NodesOfMovingBuckets(assignment_, destination_);
+  for (const std::string& node : changed) {
+    if (involved.count(node)) return false;
+  }
+  return true;
 }
 
 Status ConfigService::CommitLocked(proto::ConfigServerState next, const std::string& reason,

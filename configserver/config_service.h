@@ -70,7 +70,11 @@
 // new copy), and a down source keeps the buckets it masters (copy_count 1: it
 // cannot send them; with copy_count > 1 an UP replica is promoted and becomes the
 // source). The new plan gets a new migration_id when its destination differs, so
-// sources drop work for buckets whose plan changed. A removed node that goes down
+// sources drop work for buckets whose plan changed. A member that neither holds nor
+// receives a moving bucket changes nothing while buckets still move: the plan stands
+// (with an UP copy promoted where its master is down, as BuildTable would; the
+// layout is then rebuilt once the migration is over, to balance masters again), so
+// a restart of an unrelated node does not undo a move_bucket in flight. A removed node that goes down
 // while still holding buckets stays their source (with copy_count 1 nothing else
 // holds the data): those buckets wait for it.
 //
@@ -155,11 +159,18 @@ class ConfigService : public RpcService {
  private:
   uint64_t VersionLocked() const { return table_ ? table_->version() : 0; }
   bool MigratingLocked() const { return table_ && table_->destination_owners_size() > 0; }
+  // A migration runs and some bucket has not flipped yet.
+  bool StillMovingLocked() const;
   std::vector<std::string> ComputeMembersLocked() const;
   // Recomputes the table from the membership (see "Tables"); `target`, when set,
   // is the destination to plan (move_bucket) instead of a rebuild. Persists and
   // publishes through CommitLocked. Sets dirty_ on failure so that Tick retries.
   Status PublishLocked(const std::string& reason, const Assignment* target = nullptr);
+  // Whether a change of the plan inputs to (members, down) leaves the running plan
+  // as it is: a migration still moves buckets, the members are the plan's, and no
+  // node whose UP/DOWN state changed holds or receives a moving bucket.
+  bool KeepsThePlanLocked(const std::vector<std::string>& members,
+                          const std::set<std::string>& down) const;
   // Persists `next` (when it differs from what is on disk) and publishes its table;
   // `members` / `down` are the plan inputs it was computed from. `quiet`: the new
   // table is logged at VLOG(1) instead of INFO (bucket flips).
@@ -195,6 +206,8 @@ class ConfigService : public RpcService {
   std::vector<std::string> plan_members_;       // the inputs table_ was computed from
   std::set<std::string> plan_down_;
   bool dirty_ = false;                          // a rebuild is pending
+  // A kept plan promoted masters (see KeepsThePlanLocked): rebuild when it is over.
+  bool rebuild_when_done_ = false;
   uint64_t last_persist_error_log_ms_ = 0;
   bool initialized_ = false;
 };

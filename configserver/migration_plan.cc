@@ -93,6 +93,28 @@ uint32_t CountMoving(const Assignment& owners, const Assignment& target) {
   return n;
 }
 
+std::set<std::string> NodesOfMovingBuckets(const Assignment& owners, const Assignment& target) {
+  std::set<std::string> nodes;
+  for (uint32_t b = 0; b < owners.bucket_count && b < target.servers.size(); ++b) {
+    if (owners.servers[b] == target.servers[b]) continue;
+    nodes.insert(owners.servers[b].begin(), owners.servers[b].end());
+    nodes.insert(target.servers[b].begin(), target.servers[b].end());
+  }
+  return nodes;
+}
+
+uint32_t PromoteUpCopies(const std::function<bool(const std::string&)>& is_up, Assignment* a) {
+  uint32_t changed = 0;
+  for (std::vector<std::string>& copies : a->servers) {
+    if (copies.empty() || is_up(copies[0])) continue;
+    auto it = std::find_if(copies.begin() + 1, copies.end(), is_up);
+    if (it == copies.end()) continue;
+    std::iter_swap(copies.begin(), it);
+    ++changed;
+  }
+  return changed;
+}
+
 bool SetMaster(Assignment* a, uint32_t b, const std::string& to) {
   std::vector<std::string>& copies = a->servers[b];
   if (copies[0] == to) return false;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,15 @@ uint32_t ApplyPromotions(const Assignment& target,
 
 // Buckets whose copies (in order) differ between `owners` and `target`.
 uint32_t CountMoving(const Assignment& owners, const Assignment& target);
+
+// Every node holding a copy of a moving bucket in `owners` or in `target` (the
+// sources and the destinations of a plan). REQUIRES: same shape.
+std::set<std::string> NodesOfMovingBuckets(const Assignment& owners, const Assignment& target);
+
+// In each bucket of *a whose master is not up and which has an up copy, swaps the
+// first up copy into position 0 (what BuildTable does for a down master). Returns the
+// number of buckets changed.
+uint32_t PromoteUpCopies(const std::function<bool(const std::string&)>& is_up, Assignment* a);
 
 // Makes `to` the master of bucket b in *a: swapped in when it holds a replica
 // (copies stay distinct), else it replaces the master. Returns false when it

@@ -4,6 +4,8 @@
 // migration_status. Fixture in config_server_test_fixture.h.
 #include "configserver/config_server_test_fixture.h"
 
+#include <algorithm>
+
 namespace tessera::cs {
 namespace {
 
@@ -400,6 +402,87 @@ TEST_F(MigrationTest, ADownSourceKeepsItsBuckets) {
   EXPECT_EQ(kept, CopiesPerServer(v2)[kA]);
   const proto::Table done = FinishMigration();  // the others still move to kD
   EXPECT_GT(CopiesPerServer(done)[kD], 0u);
+}
+
+TEST_F(MigrationTest, AnUnrelatedNodeDownAndUpKeepsAMoveBucketInFlight) {
+  ASSERT_TRUE(StartServer().ok());
+  const Assignment a1 = ToAssignment(FirstTable());
+  Heartbeat(kC);
+  uint32_t b = 0;
+  while (a1.servers[b][0] != kA) ++b;
+  ASSERT_EQ(MoveBucket(b, kB).code(), proto::OK);
+  const proto::Table v2 = Table();
+  ASSERT_EQ(MovingCount(v2), 1u);
+  // kC neither sends nor receives a moving bucket: its going down and coming back
+  // change its state in the table, not the plan.
+  Pass(kDownMs, {kA, kB});
+  const proto::Table v3 = Table();
+  EXPECT_EQ(StateOf(v3, kC), proto::SERVER_DOWN);
+  EXPECT_EQ(v3.migration_id(), v2.migration_id());
+  EXPECT_EQ(DestinationOf(v3), DestinationOf(v2));
+  Heartbeat(kC);
+  const proto::Table v4 = Table();
+  EXPECT_EQ(StateOf(v4, kC), proto::SERVER_UP);
+  EXPECT_EQ(v4.migration_id(), v2.migration_id());
+  EXPECT_EQ(DestinationOf(v4), DestinationOf(v2));
+  const proto::Table done = FinishMigration();
+  EXPECT_EQ(ToAssignment(done).servers[b][0], kB);
+  EXPECT_FALSE(MigrationStatus().migration_status().migrating());
+  // The source going down is another matter: the plan is rebuilt without the move.
+  uint32_t c = 0;
+  while (ToAssignment(done).servers[c][0] != kA) ++c;
+  ASSERT_EQ(MoveBucket(c, kB).code(), proto::OK);
+  Pass(kDownMs, {kB, kC});
+  const proto::Table v5 = Table();
+  EXPECT_EQ(StateOf(v5, kA), proto::SERVER_DOWN);
+  EXPECT_EQ(ToAssignment(v5).servers[c][0], kA);
+  EXPECT_TRUE(v5.destination_owners_size() == 0 || DestinationOf(v5).servers[c][0] == kA);
+}
+
+TEST_F(MigrationTest, AKeptPlanPromotesAroundADownMasterAndRebalancesWhenDone) {
+  config_.set_copy_count(2);
+  config_.add_data_servers(kD);
+  ASSERT_TRUE(StartServer().ok());
+  FirstTable();
+  Heartbeat(kC);
+  Heartbeat(kD);
+  const Assignment a1 = ToAssignment(Table());
+  std::map<std::string, uint32_t> masters1;
+  for (const auto& copies : a1.servers) ++masters1[copies[0]];
+  ASSERT_EQ(masters1[kD], kBuckets / 4);
+  // A bucket without kD moves to the node that holds no copy of it.
+  uint32_t b = 0;
+  auto has = [](const std::vector<std::string>& copies, const std::string& n) {
+    return std::find(copies.begin(), copies.end(), n) != copies.end();
+  };
+  while (has(a1.servers[b], kD)) ++b;
+  std::string to;
+  for (const auto& n : {kA, kB, kC}) {
+    if (!has(a1.servers[b], n)) to = n;
+  }
+  ASSERT_EQ(MoveBucket(b, to).code(), proto::OK);
+  const proto::Table v2 = Table();
+  // kD goes down: the buckets it masters are served by their other copy at once, and
+  // b still moves under the same plan.
+  Pass(kDownMs, {kA, kB, kC});
+  const proto::Table v3 = Table();
+  ASSERT_EQ(StateOf(v3, kD), proto::SERVER_DOWN);
+  const Assignment a3 = ToAssignment(v3);
+  for (uint32_t x = 0; x < kBuckets; ++x) {
+    EXPECT_NE(a3.servers[x][0], kD) << "bucket " << x;
+  }
+  EXPECT_EQ(MovingCount(v3), 1u);
+  EXPECT_EQ(DestinationOf(v3).servers[b], DestinationOf(v2).servers[b]);
+  // kD comes back; once b has moved, the masters are balanced again.
+  Heartbeat(kD);
+  FinishMigration();
+  const proto::Table done = Table();
+  EXPECT_EQ(done.destination_owners_size(), 0);
+  const Assignment a4 = ToAssignment(done);
+  EXPECT_EQ(a4.servers[b][0], to);
+  std::map<std::string, uint32_t> masters4;
+  for (const auto& copies : a4.servers) ++masters4[copies[0]];
+  EXPECT_EQ(masters4[kD], kBuckets / 4);
 }
 
 TEST_F(MigrationTest, StatusSumsTheSourcesHeartbeats) {

@@ -131,20 +131,25 @@ class OrphanSweepTest : public ::testing::Test {
 
   // Graceful stop (SIGTERM: the data server syncs and closes its DB).
   void Stop(int i) { cluster_.KillDataServer(i, SIGTERM); }
+  // Data server i's state for the config server (UNKNOWN when it cannot say); with
+  // `current`, whether i reported the current table version.
+  proto::ServerState NodeState(int i, bool* current = nullptr) {
+    proto::ListNodesResponse nodes;
+    if (!cluster_.ListNodes(&nodes).ok()) return proto::SERVER_STATE_UNKNOWN;
+    for (const auto& n : nodes.nodes()) {
+      if (n.address() != cluster_.data_server(i)) continue;
+      if (current != nullptr) *current = n.table_version() == nodes.table_version();
+      return n.state();
+    }
+    return proto::SERVER_STATE_UNKNOWN;
+  }
   // (Re)starts data server i and waits until it serves the config server's table.
   void StartAndWait(int i) {
     ASSERT_TRUE(cluster_.RestartDataServer(i).ok());
-    const std::string& node = cluster_.data_server(i);
     ASSERT_TRUE(LocalCluster::WaitFor(
         [&] {
-          proto::ListNodesResponse nodes;
-          if (!cluster_.ListNodes(&nodes).ok()) return false;
-          for (const auto& n : nodes.nodes()) {
-            if (n.address() == node) {
-              return n.state() == proto::SERVER_UP && n.table_version() == nodes.table_version();
-            }
-          }
-          return false;
+          bool current = false;
+          return NodeState(i, &current) == proto::SERVER_UP && current;
         },
         seconds(20)))
         << cluster_.Logs();
@@ -267,6 +272,11 @@ TEST_F(OrphanSweepTest, NoSweepDuringAMigrationAndTheAbandonedDestinationIsSwept
 
   // c starts moving z -> y; x restarts while it moves.
   ASSERT_TRUE(cluster_.MoveBucket(c, cluster_.data_server(y)).ok());
+  // x is down for the config server first: x takes no part in c's move, so its going
+  // down and coming back must not cancel the move (this once raced with the restart).
+  ASSERT_TRUE(LocalCluster::WaitFor([&] { return NodeState(x) == proto::SERVER_DOWN; },
+                                    seconds(20)))
+      << cluster_.Logs();
   ASSERT_NO_FATAL_FAILURE(StartAndWait(x));
   // y has taken c's first batch (it logs it before applying it; y never held c, so
   // there is nothing to reclaim and no cleanup entry).
