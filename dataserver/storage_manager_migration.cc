@@ -217,6 +217,10 @@ Status StorageManager::ApplyMigrated(
     if (batch_empty) return Status::OK();
     ldb::WriteOptions wo;
     wo.sync = options_.sync_writes;
+    // Migrated data yields to client writes: it waits (outside the write queue)
+    // instead of filling the memtable while the previous one is still flushed,
+    // which would stall every client write behind that flush.
+    wo.low_priority = true;
     ldb::Status ls = db_->Write(wo, &batch);
     if (!ls.ok()) return FromLdb(ls, "write migrated entries");
     for (const AreaDelta& d : deltas) {

@@ -612,10 +612,13 @@ std::string DBImpl::StatsString() {
   result.append(buf);
   std::snprintf(buf, sizeof(buf),
                 "Write stalls: slowdowns=%" PRIu64 " slowdown_ms=%.1f"
-                " level0_stop_ms=%.1f memtable_ms=%.1f\n",
+                " level0_stop_ms=%.1f memtable_ms=%.1f"
+                " low_priority_waits=%" PRIu64 " low_priority_ms=%.1f\n",
                 stall_stats_.slowdowns, stall_stats_.slowdown_micros / 1e3,
                 stall_stats_.level0_stop_micros / 1e3,
-                stall_stats_.memtable_micros / 1e3);
+                stall_stats_.memtable_micros / 1e3,
+                stall_stats_.low_priority_waits,
+                stall_stats_.low_priority_micros / 1e3);
   result.append(buf);
   result.append("Background error: ");
   result.append(bg_error_.ToString());

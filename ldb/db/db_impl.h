@@ -201,6 +201,9 @@ class DBImpl : public DB {
   // throttling or waiting on level 0 and the immutable memtable.
   // REQUIRES: this thread runs the write group (group_running_).
   Status MakeRoomForWrite(bool force) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The wait of a WriteOptions::low_priority write of `bytes` before it
+  // queues (see there).
+  void WaitForLowPriorityRoom(size_t bytes) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Makes every earlier WAL and the current WAL's directory entry durable,
   // so that a sync of logfile_ covers every write before it. Called by the
   // thread running a sync group, without the mutex.
@@ -391,6 +394,8 @@ class DBImpl : public DB {
     uint64_t slowdown_micros = 0;     // time they were delayed
     uint64_t level0_stop_micros = 0;  // waiting at the level-0 stop trigger
     uint64_t memtable_micros = 0;     // waiting for the previous flush
+    uint64_t low_priority_waits = 0;  // low-priority writes that yielded
+    uint64_t low_priority_micros = 0;  // time they yielded
   };
   StallStats stall_stats_ GUARDED_BY(mutex_);
 

@@ -126,6 +126,9 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
   w.sync = options.sync;
 
   mutex_.Lock();
+  if (options.low_priority && updates != nullptr) {
+    WaitForLowPriorityRoom(WriteBatchInternal::ByteSize(updates));
+  }
   writers_.push_back(&w);
   if (w.sync && sync_writers_outstanding_ > 0 &&
       --sync_writers_outstanding_ == 0) {
@@ -420,6 +423,27 @@ double DBImpl::Level0Load(bool waiting_only) const {
   int files = versions_->NumLevelFiles(0);
   if (waiting_only) files -= std::min(files, level0_files_compacting_);
   return files;
+}
+
+void DBImpl::WaitForLowPriorityRoom(size_t bytes) {
+  mutex_.AssertHeld();
+  const size_t reserve = options_.write_buffer_size / 16;
+  const size_t limit = options_.write_buffer_size - reserve;
+  uint64_t start = 0;
+  while (bg_error_.ok() && !shutting_down_.load(std::memory_order_acquire)) {
+    const bool flush_behind =
+        imm_ != nullptr && mem_->ApproximateMemoryUsage() + bytes > limit;
+    const bool level0_behind = Level0Load(/*waiting_only=*/true) >=
+                               options_.level0_slowdown_writes_trigger;
+    if (!flush_behind && !level0_behind) break;
+    if (start == 0) {
+      start = env_->NowMicros();
+      ++stall_stats_.low_priority_waits;
+    }
+    // Signalled whenever a flush or compaction finishes (or fails).
+    background_work_finished_signal_.Wait();
+  }
+  if (start != 0) stall_stats_.low_priority_micros += env_->NowMicros() - start;
 }
 
 Status DBImpl::MakeRoomForWrite(bool force) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "db/db_impl.h"
 #include "gtest/gtest.h"
@@ -90,21 +91,30 @@ int FilesAtLevel(DB* db, int level) {
   return std::stoi(v);
 }
 
-uint64_t Slowdowns(DB* db) {
+// A figure of the "Write stalls:" line of ldb.stats ("name=" included).
+uint64_t StallFigure(DB* db, const std::string& name) {
   std::string stats;
   EXPECT_TRUE(db->GetProperty("ldb.stats", &stats));
-  const size_t pos = stats.find("slowdowns=");
+  const size_t pos = stats.find(name);
   EXPECT_NE(std::string::npos, pos) << stats;
   if (pos == std::string::npos) return ~0ull;
-  return std::stoull(stats.substr(pos + 10));
+  return std::stoull(stats.substr(pos + name.size()));
+}
+
+uint64_t Slowdowns(DB* db) { return StallFigure(db, "slowdowns="); }
+
+// Options for a DB in `env`.
+Options OptionsIn(Env* env) {
+  Options options;
+  options.env = env;
+  options.create_if_missing = true;
+  return options;
 }
 
 TEST(WriteStallTest, FilesBeingCompactedDoNotDelayWrites) {
   std::unique_ptr<Env> mem_env = NewMemEnv(Env::Default());
   HoldTableEnv env(mem_env.get());
-  Options options;
-  options.env = &env;
-  options.create_if_missing = true;
+  Options options = OptionsIn(&env);
   options.max_subcompactions = 1;
   options.level0_file_num_compaction_trigger = 4;
   options.level0_slowdown_writes_trigger = 4;
@@ -162,6 +172,74 @@ TEST(WriteStallTest, FilesBeingCompactedDoNotDelayWrites) {
     EXPECT_EQ(Tagged("v", next - 1), value);
   }
   EXPECT_LT(FilesAtLevel(db.get(), 0), 4);
+}
+
+// A low-priority write that would fill the memtable while the previous one
+// is still being flushed waits for the flush, outside the write queue: a
+// normal write meanwhile goes through, and the low-priority one completes
+// once the flush is done.
+TEST(WriteStallTest, LowPriorityWritesYieldWhileAFlushIsBehind) {
+  std::unique_ptr<Env> mem_env = NewMemEnv(Env::Default());
+  HoldTableEnv env(mem_env.get());
+  Options options = OptionsIn(&env);
+  options.write_buffer_size = 64 << 10;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(IsOk(DB::Open(options, "/mem/low_priority_test", &db)));
+
+  // Nothing behind: a low-priority write goes straight through.
+  WriteOptions low;
+  low.low_priority = true;
+  ASSERT_TRUE(IsOk(db->Put(low, "first", "1")));
+  EXPECT_EQ(0u, StallFigure(db.get(), "low_priority_waits="));
+
+  // Fill the memtable past its size; the flush it starts is held.
+  env.Arm(/*pass=*/0);
+  const std::string value(1024, 'v');
+  for (int i = 0; i < 70; ++i) {
+    ASSERT_TRUE(IsOk(db->Put(WriteOptions(), Key(i), value)));
+  }
+  ASSERT_TRUE(env.WaitUntilHolding());
+
+  // 61 KiB more would fill the new memtable to within 1/16 of its size.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool low_done = false;
+  Status low_status;
+  std::thread writer([&] {
+    Status s = db->Put(low, "bulk", std::string(61 << 10, 'b'));
+    std::lock_guard<std::mutex> l(mu);
+    low_status = s;
+    low_done = true;
+    cv.notify_all();
+  });
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (StallFigure(db.get(), "low_priority_waits=") == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(1u, StallFigure(db.get(), "low_priority_waits="));
+  // A normal write is not held up by it (nor by the flush: there is room).
+  ASSERT_TRUE(IsOk(db->Put(WriteOptions(), "normal", "n")));
+  {
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_FALSE(low_done) << "the low-priority write did not wait";
+  }
+
+  env.Release();
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(30), [&] { return low_done; }));
+  }
+  writer.join();
+  ASSERT_TRUE(IsOk(low_status));
+  std::string got;
+  ASSERT_TRUE(IsOk(db->Get(ReadOptions(), "bulk", &got)));
+  EXPECT_EQ(std::string(61 << 10, 'b'), got);
+  ASSERT_TRUE(IsOk(db->Get(ReadOptions(), "normal", &got)));
+  EXPECT_EQ("n", got);
+  ASSERT_TRUE(IsOk(db->Get(ReadOptions(), Key(69), &got)));
+  EXPECT_EQ(value, got);
 }
 
 }  // namespace

@@ -107,6 +107,16 @@ struct WriteOptions {
   // fsync the WAL before acknowledging. Without it a machine crash may lose
   // recent writes (a process crash does not).
   bool sync = false;
+
+  // A low-priority write (bulk data: a load, keys migrated in from another
+  // node) yields to the others. Before it joins the write queue it waits
+  // while the previous memtable is still being flushed and this write would
+  // fill the current one to within 1/16 of write_buffer_size, and while
+  // level 0 is at its slowdown trigger. The other writers keep that room, so
+  // they find space instead of stalling behind a flush the bulk writes made
+  // necessary. The wait ends when background work finishes (or the DB fails
+  // or closes); the write itself is like any other.
+  bool low_priority = false;
 };
 
 }  // namespace ldb
