@@ -145,6 +145,9 @@ TEST_F(DataServerTest, LearnsTableAndQuotasByHeartbeat) {
   ASSERT_TRUE(WaitFor(
       [&] {
         proto::HeartbeatRequest hb = cs_.last();
+        // The 3 puts (one refused) are counted before the stats are built: a
+        // heartbeat built between the second and third has puts() == 2.
+        if (hb.stats().puts() < 3) return false;
         for (const proto::AreaStats& a : hb.stats().areas()) {
           if (a.area() == 7 && a.keys() == 1 && a.bytes() == 41) return true;
         }
@@ -166,7 +169,10 @@ TEST_F(DataServerTest, NewerVersionInRequestFetchesAtOnce) {
   proto::Request req;
   req.set_table_version(4);
   req.mutable_get()->set_key("k");
-  EXPECT_EQ(Call(req).table_version(), 3u);
+  // Answered at once with the table it has (3), unless the fetch the request set off
+  // was installed first (a preempted io thread): either way, not 60 s later.
+  const uint64_t answered = Call(req).table_version();
+  EXPECT_TRUE(answered == 3u || answered == 4u) << answered;
   ASSERT_TRUE(WaitFor([&] { return ds_->table_version() == 4; }, std::chrono::seconds(10)));
 }
 

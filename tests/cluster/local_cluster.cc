@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -35,6 +37,19 @@ uint16_t PickFreePort() {
   return a.local_endpoint().port();
 }
 
+namespace {
+
+// A free port not in `taken` (each port is released before the next is picked,
+// so the kernel could hand the same one out twice); adds it to `taken`.
+uint16_t PickFreePortNotIn(std::set<uint16_t>* taken) {
+  while (true) {
+    const uint16_t port = PickFreePort();
+    if (taken->insert(port).second) return port;
+  }
+}
+
+}  // namespace
+
 LocalCluster::LocalCluster() {
   std::string tmpl = (fs::temp_directory_path() / "tessera-cluster-XXXXXX").string();
   char* made = mkdtemp(tmpl.data());
@@ -53,7 +68,7 @@ LocalCluster::~LocalCluster() {
 Status LocalCluster::Start(const ClusterSpec& spec) {
   spec_ = spec;
   cs_.name = "configserver";
-  cs_.address = "127.0.0.1:" + std::to_string(PickFreePort());
+  cs_.address = "127.0.0.1:" + std::to_string(PickFreePortNotIn(&ports_));
   ds_.resize(spec.data_servers);
   std::ostringstream conf;
   conf << "cluster_name: \"test\"\n"
@@ -65,7 +80,7 @@ Status LocalCluster::Start(const ClusterSpec& spec) {
        << "admin_token: \"" << spec.admin_token << "\"\n";
   for (int i = 0; i < spec.data_servers; ++i) {
     ds_[i].name = "ds" + std::to_string(i);
-    ds_[i].address = "127.0.0.1:" + std::to_string(PickFreePort());
+    ds_[i].address = "127.0.0.1:" + std::to_string(PickFreePortNotIn(&ports_));
     conf << "data_servers: \"" << ds_[i].address << "\"\n";
   }
   conf << spec.extra_conf << "\n";
@@ -113,7 +128,7 @@ void LocalCluster::SetDataServerArgv(Process* p) {
 Status LocalCluster::StartExtraDataServer(int* index) {
   Process p;
   p.name = "ds" + std::to_string(ds_.size());
-  p.address = "127.0.0.1:" + std::to_string(PickFreePort());
+  p.address = "127.0.0.1:" + std::to_string(PickFreePortNotIn(&ports_));
   SetDataServerArgv(&p);
   ds_.push_back(std::move(p));
   *index = static_cast<int>(ds_.size()) - 1;
@@ -163,9 +178,15 @@ Status LocalCluster::Launch(Process* p) {
   std::vector<char*> argv;
   for (auto& a : p->argv) argv.push_back(a.data());
   argv.push_back(nullptr);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return Status::Internal("fork failed");
   if (pid == 0) {
+    // Dies with the test process (a test killed by CTest's timeout must not leave
+    // servers loading the machine for the rest of the suite). Tests launch from
+    // their main thread, whose exit this tracks.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, 1);

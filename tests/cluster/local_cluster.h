@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,10 @@ struct ClusterSpec {
   uint32_t bucket_count = 64;
   uint32_t copy_count = 1;
   uint32_t heartbeat_interval_ms = 100;
-  uint32_t server_down_time_ms = 1000;
+  // Not less: on a loaded 2-vCPU machine a heartbeat can be late by a second (the
+  // config server answers heartbeats under the lock it holds while it fsyncs a new
+  // table), and a node wrongly marked DOWN mid-migration changes the plan.
+  uint32_t server_down_time_ms = 3000;
   std::string admin_token = "test-token";
   // Extra lines appended to cluster.conf (e.g. area_quotas { ... }).
   std::string extra_conf;
@@ -107,6 +111,7 @@ class LocalCluster {
   std::string dir_;
   Process cs_;
   std::vector<Process> ds_;
+  std::set<uint16_t> ports_;  // every port this cluster picked
   IoThread io_;
   std::vector<std::unique_ptr<RpcChannel>> channels_;
 };

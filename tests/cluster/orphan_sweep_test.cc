@@ -129,8 +129,16 @@ class OrphanSweepTest : public ::testing::Test {
     return best;
   }
 
-  // Graceful stop (SIGTERM: the data server syncs and closes its DB).
-  void Stop(int i) { cluster_.KillDataServer(i, SIGTERM); }
+  // Graceful stop (SIGTERM: the data server syncs and closes its DB), then waits
+  // until the config server has marked it DOWN: a restart is then seen only
+  // through the new process's heartbeats (not the stopped one's last), and the
+  // node cannot go DOWN later, in the middle of what the test does next.
+  void Stop(int i) {
+    cluster_.KillDataServer(i, SIGTERM);
+    ASSERT_TRUE(LocalCluster::WaitFor([&] { return NodeState(i) == proto::SERVER_DOWN; },
+                                      seconds(30)))
+        << cluster_.Logs();
+  }
   // Data server i's state for the config server (UNKNOWN when it cannot say); with
   // `current`, whether i reported the current table version.
   proto::ServerState NodeState(int i, bool* current = nullptr) {
@@ -143,9 +151,8 @@ class OrphanSweepTest : public ::testing::Test {
     }
     return proto::SERVER_STATE_UNKNOWN;
   }
-  // (Re)starts data server i and waits until it serves the config server's table.
-  void StartAndWait(int i) {
-    ASSERT_TRUE(cluster_.RestartDataServer(i).ok());
+  // Waits until data server i is UP and serves the config server's current table.
+  void WaitServing(int i) {
     ASSERT_TRUE(LocalCluster::WaitFor(
         [&] {
           bool current = false;
@@ -153,6 +160,18 @@ class OrphanSweepTest : public ::testing::Test {
         },
         seconds(20)))
         << cluster_.Logs();
+  }
+  // Waits until data server i serves the config server's current table, sets
+  // *table to it (what i will remember) and stops i.
+  void StopServing(int i, proto::Table* table) {
+    ASSERT_NO_FATAL_FAILURE(WaitServing(i));
+    ASSERT_TRUE(cluster_.GetTable(table).ok());
+    Stop(i);
+  }
+  // (Re)starts data server i and waits until it serves the config server's table.
+  void StartAndWait(int i) {
+    ASSERT_TRUE(cluster_.RestartDataServer(i).ok());
+    ASSERT_NO_FATAL_FAILURE(WaitServing(i));
   }
 
   void CopyDir(const std::string& from, const std::string& to) {
@@ -244,19 +263,21 @@ TEST_F(OrphanSweepTest, CrashBetweenFlipAndReclaimLeavesNoKeysBehind) {
   // the sweep can find b.
   ASSERT_NO_FATAL_FAILURE(StartAndWait(x));
   ASSERT_TRUE(WaitCleanupDone(cluster_.data_server(x), b)) << cluster_.Logs();
-  EXPECT_TRUE(LogHas(
-      x, "orphan sweep: bucket " + std::to_string(b) + " is held by " + cluster_.data_server(y)));
+  const std::string swept =
+      "orphan sweep: bucket " + std::to_string(b) + " is held by " + cluster_.data_server(y);
+  // Logged once the cleanup is queued: possibly after it is done.
+  EXPECT_TRUE(LocalCluster::WaitFor([&] { return LogHas(x, swept); }, seconds(20)));
   CheckEveryKey();
   proto::Table table;
-  ASSERT_TRUE(cluster_.GetTable(&table).ok());
-  Stop(x);
+  ASSERT_NO_FATAL_FAILURE(StopServing(x, &table));
   CheckDisk(x, table, b);
 }
 
 TEST_F(OrphanSweepTest, NoSweepDuringAMigrationAndTheAbandonedDestinationIsSweptAfter) {
-  // Migration throttled to 16 KiB/s in 4 KiB batches: the 400 KB bucket below takes
-  // about 25 s to move, far longer than the checks made while it moves.
-  StartCluster({"--migrate_bytes_per_sec=16384", "--migrate_batch_bytes=4096"});
+  // Migration throttled to 4 KiB/s in 4 KiB batches: the 400 KB bucket below would
+  // take about 100 s to move, far longer than the checks made while it moves (the
+  // test cancels the move instead of waiting for it).
+  StartCluster({"--migrate_bytes_per_sec=4096", "--migrate_batch_bytes=4096"});
   for (int i = 0; i < 640; ++i) Put("k-" + std::to_string(i), "value-" + std::to_string(i));
   const int x = 0, y = 1, z = 2;
   const uint32_t b = FullestBucketOf(x);
@@ -272,11 +293,8 @@ TEST_F(OrphanSweepTest, NoSweepDuringAMigrationAndTheAbandonedDestinationIsSwept
 
   // c starts moving z -> y; x restarts while it moves.
   ASSERT_TRUE(cluster_.MoveBucket(c, cluster_.data_server(y)).ok());
-  // x is down for the config server first: x takes no part in c's move, so its going
-  // down and coming back must not cancel the move (this once raced with the restart).
-  ASSERT_TRUE(LocalCluster::WaitFor([&] { return NodeState(x) == proto::SERVER_DOWN; },
-                                    seconds(20)))
-      << cluster_.Logs();
+  // x was marked DOWN by Stop (in MakeOrphan) and comes back while c moves: x takes
+  // no part in c's move, so this must not cancel it (it once raced with the restart).
   ASSERT_NO_FATAL_FAILURE(StartAndWait(x));
   // y has taken c's first batch (it logs it before applying it; y never held c, so
   // there is nothing to reclaim and no cleanup entry).
@@ -310,11 +328,11 @@ TEST_F(OrphanSweepTest, NoSweepDuringAMigrationAndTheAbandonedDestinationIsSwept
   ASSERT_TRUE(WaitCleanupDone(cluster_.data_server(y), c)) << cluster_.Logs();
   CheckEveryKey();
   proto::Table table;
-  ASSERT_TRUE(cluster_.GetTable(&table).ok());
+  ASSERT_NO_FATAL_FAILURE(StopServing(x, &table));
   ASSERT_EQ(table.servers(table.owners(c)).address(), cluster_.data_server(z));
-  Stop(x);
   CheckDisk(x, table, b);
-  Stop(y);
+  // x going DOWN made another table version: the one y remembers.
+  ASSERT_NO_FATAL_FAILURE(StopServing(y, &table));
   CheckDisk(y, table, c);
 }
 
