@@ -458,7 +458,9 @@ TEST_F(ClientTest, MGetSplitsAcrossNodesAndKeepsRequestOrder) {
   std::vector<std::string> keys;
   for (int i = 0; i < 40; ++i) {
     keys.push_back("m" + std::to_string(i));
-    if (i % 2 == 0) ASSERT_TRUE(client_->Put(keys.back(), "value-" + keys.back()).ok());
+    if (i % 2 == 0) {
+      ASSERT_TRUE(client_->Put(keys.back(), "value-" + keys.back()).ok());
+    }
   }
   std::vector<MGetItem> items;
   Status s = client_->MGet(keys, &items);

@@ -116,7 +116,11 @@ Status ConfigService::Init() {
   // The plan inputs the persisted table was computed from: a restart with the same
   // members (and the same down members, restored above) keeps the plan.
   plan_members_.assign(persisted_.plan_members().begin(), persisted_.plan_members().end());
-  plan_down_ = membership_.DownMembers();
+  if (persisted_.plan_down_recorded()) {
+    plan_down_ = std::set<std::string>(persisted_.plan_down().begin(), persisted_.plan_down().end());
+  } else {
+    plan_down_ = membership_.DownMembers();
+  }
   if (table_ && table_->destination_owners_size() > 0) {
     LOG(INFO) << "configserver: migration " << table_->migration_id() << " in progress: "
               << CountMoving(assignment_, destination_) << " of "
@@ -164,20 +168,27 @@ Status ConfigService::PublishLocked(const std::string& reason, const Assignment*
   // The target layout: rebuilt when the plan inputs changed, else the running plan's
   // destination (or the owners: nothing to do).
   const bool inputs_changed = !table_ || members != plan_members_ || down != plan_down_ ||
-                              (rebuild_when_done_ && !StillMovingLocked());
+                              (persisted_.rebuild_when_done() && !StillMovingLocked());
   Assignment owners = assignment_;
   Assignment target;
+  // The DOWN members the resulting layout stands for.
+  std::set<std::string> plan_down = down;
+  bool kept = false;
   if (target_in != nullptr) {
     target = *target_in;
   } else if (inputs_changed && KeepsThePlanLocked(members, down)) {
     // Only nodes that neither send nor receive a moving bucket came or went: the
-    // plan stands (an unrelated restart does not undo an operator's move_bucket),
-    // with a live copy promoted where a master is down. Masters promoted this way
-    // are balanced again by a rebuild once the migration is over.
+    // plan stands, under the same migration_id (an unrelated restart neither undoes
+    // an operator's move_bucket nor restarts a bucket in flight), with a live copy
+    // promoted where a master is down. It keeps the inputs it was built for, so
+    // the layout is rebuilt once the migration is over if they changed meanwhile
+    // (or if masters were promoted here).
+    kept = true;
     target = destination_;
-    if (PromoteUpCopies(is_up, &target) > 0) rebuild_when_done_ = true;
+    if (PromoteUpCopies(is_up, &target) > 0) next.set_rebuild_when_done(true);
+    plan_down = plan_down_;
   } else if (inputs_changed) {
-    rebuild_when_done_ = false;
+    next.set_rebuild_when_done(false);
     BuildRequest req;
     req.bucket_count = conf.bucket_count();
     req.copy_count = conf.copy_count();
@@ -209,7 +220,7 @@ Status ConfigService::PublishLocked(const std::string& reason, const Assignment*
   proto::Table t = MakeTable(owners, moving > 0 ? &target : nullptr, servers, conf);
   uint64_t id = table_ ? table_->migration_id() : 0;
   if (moving > 0) {
-    const bool same_plan = MigratingLocked() && target == destination_;
+    const bool same_plan = MigratingLocked() && (kept || target == destination_);
     if (!same_plan) {
       ++id;
       next.set_migration_buckets_total(moving);
@@ -229,7 +240,10 @@ Status ConfigService::PublishLocked(const std::string& reason, const Assignment*
   *next.mutable_table() = std::move(t);
   next.clear_plan_members();
   for (const std::string& m : members) next.add_plan_members(m);
-  return CommitLocked(std::move(next), reason, members, down);
+  next.clear_plan_down();
+  for (const std::string& d : plan_down) next.add_plan_down(d);
+  next.set_plan_down_recorded(true);
+  return CommitLocked(std::move(next), reason, members, plan_down);
 }
 
 bool ConfigService::StillMovingLocked() const {

@@ -35,7 +35,8 @@
 //
 // Tables. The layout (owners) never jumps: membership changes are MIGRATIONS. When
 // the plan inputs change (the member set: admin add/remove, a cluster.conf reloaded
-// at restart; or a member's UP/DOWN state), the target layout is rebuilt with
+// at restart; or a member's UP/DOWN state; but see "a member that neither holds nor
+// receives a moving bucket" below), the target layout is rebuilt with
 // BuildTable (the current owners as input: fewest moves; a down member keeps its
 // buckets and gets no new copy, with copy_count > 1 a live replica is promoted).
 // What moves no data is applied to owners at once: a bucket whose holders are the
@@ -72,15 +73,18 @@
 // source). The new plan gets a new migration_id when its destination differs, so
 // sources drop work for buckets whose plan changed. A member that neither holds nor
 // receives a moving bucket changes nothing while buckets still move: the plan stands
-// (with an UP copy promoted where its master is down, as BuildTable would; the
-// layout is then rebuilt once the migration is over, to balance masters again), so
-// a restart of an unrelated node does not undo a move_bucket in flight. A removed node that goes down
-// while still holding buckets stays their source (with copy_count 1 nothing else
-// holds the data): those buckets wait for it.
+// under the same migration_id (with an UP copy promoted where its master is down, as
+// BuildTable would), so a restart of an unrelated node neither undoes a move_bucket
+// nor restarts a bucket in flight. Such a plan keeps the inputs it was built for
+// (plan_down): once no bucket moves any more, the layout is rebuilt if they differ
+// from the current ones, or if masters were promoted (rebuild_when_done). A removed
+// node that goes down while still holding buckets stays their source (with
+// copy_count 1 nothing else holds the data): those buckets wait for it.
 //
 // Persisted state (ConfigServerState): the table (owners = progress, destination,
-// migration_id, paused), the admin changes, the plan's members, buckets_total and
-// start time. Every new table is persisted before it is served.
+// migration_id, paused), the admin changes, the plan's members and DOWN members,
+// rebuild_when_done, buckets_total and start time. Every new table is persisted
+// before it is served.
 //
 // Versions are fencing tokens: they only grow, across restarts too (the version
 // is persisted with the table before any server sees it). A standby config server
@@ -206,8 +210,6 @@ class ConfigService : public RpcService {
   std::vector<std::string> plan_members_;       // the inputs table_ was computed from
   std::set<std::string> plan_down_;
   bool dirty_ = false;                          // a rebuild is pending
-  // A kept plan promoted masters (see KeepsThePlanLocked): rebuild when it is over.
-  bool rebuild_when_done_ = false;
   uint64_t last_persist_error_log_ms_ = 0;
   bool initialized_ = false;
 };

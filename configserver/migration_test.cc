@@ -473,8 +473,17 @@ TEST_F(MigrationTest, AKeptPlanPromotesAroundADownMasterAndRebalancesWhenDone) {
   }
   EXPECT_EQ(MovingCount(v3), 1u);
   EXPECT_EQ(DestinationOf(v3).servers[b], DestinationOf(v2).servers[b]);
-  // kD comes back; once b has moved, the masters are balanced again.
+  EXPECT_EQ(v3.migration_id(), v2.migration_id());  // b's attempt carries on
+  // The config server restarts (the kept plan's inputs and its promotions are
+  // persisted), then kD comes back; once b has moved, the masters are balanced
+  // again.
+  StopServer();
+  ASSERT_TRUE(StartServer().ok());
+  Heartbeat(kA);
+  Heartbeat(kB);
+  Heartbeat(kC);
   Heartbeat(kD);
+  EXPECT_EQ(Table().migration_id(), v2.migration_id());
   FinishMigration();
   const proto::Table done = Table();
   EXPECT_EQ(done.destination_owners_size(), 0);
@@ -483,6 +492,36 @@ TEST_F(MigrationTest, AKeptPlanPromotesAroundADownMasterAndRebalancesWhenDone) {
   std::map<std::string, uint32_t> masters4;
   for (const auto& copies : a4.servers) ++masters4[copies[0]];
   EXPECT_EQ(masters4[kD], kBuckets / 4);
+}
+
+TEST_F(MigrationTest, ANodeDownWhenThePlanWasMadeIsBalancedOnceItIsOver) {
+  ASSERT_TRUE(StartServer().ok());
+  FirstTable();
+  Heartbeat(kC);
+  Pass(kDownMs, {kA, kB});  // kC goes down
+  ASSERT_EQ(StateOf(Table(), kC), proto::SERVER_DOWN);
+  ASSERT_EQ(AddNode(kD).code(), proto::OK);
+  Heartbeat(kD);
+  const proto::Table v2 = Table();
+  ASSERT_GT(MovingCount(v2), 0u);
+  uint32_t c_planned = 0;  // frozen: kC keeps what it holds
+  for (const auto& copies : DestinationOf(v2).servers) c_planned += copies[0] == kC ? 1 : 0;
+  EXPECT_EQ(c_planned, CopiesPerServer(v2)[kC]);
+  // kC (frozen: it neither sends nor receives) comes back: the plan stands.
+  Heartbeat(kC);
+  const proto::Table v3 = Table();
+  EXPECT_EQ(StateOf(v3, kC), proto::SERVER_UP);
+  EXPECT_EQ(v3.migration_id(), v2.migration_id());
+  EXPECT_EQ(DestinationOf(v3), DestinationOf(v2));
+  // Once it is over, the layout is rebuilt for kC up: another migration evens out
+  // the shares (64 buckets, 4 nodes).
+  FinishMigration();
+  const proto::Table after = Table();
+  ASSERT_GT(after.migration_id(), v2.migration_id());
+  if (after.destination_owners_size() > 0) FinishMigration();
+  for (const auto& [node, copies] : CopiesPerServer(Table())) {
+    EXPECT_EQ(copies, kBuckets / 4) << node;
+  }
 }
 
 TEST_F(MigrationTest, StatusSumsTheSourcesHeartbeats) {

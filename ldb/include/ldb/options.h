@@ -111,11 +111,12 @@ struct WriteOptions {
   // A low-priority write (bulk data: a load, keys migrated in from another
   // node) yields to the others. Before it joins the write queue it waits
   // while the previous memtable is still being flushed and this write would
-  // fill the current one to within 1/16 of write_buffer_size, and while
-  // level 0 is at its slowdown trigger. The other writers keep that room, so
-  // they find space instead of stalling behind a flush the bulk writes made
-  // necessary. The wait ends when background work finishes (or the DB fails
-  // or closes); the write itself is like any other.
+  // fill the current one to within 1/16 of write_buffer_size. The other
+  // writers keep that room, so they find space instead of stalling behind a
+  // flush the bulk writes made necessary (as long as they do not fill the
+  // reserve themselves). The wait ends when the flush finishes or fails; the
+  // write itself is like any other. Level-0 triggers apply to it as to any
+  // write. Like every write, it must not be in flight when the DB is closed.
   bool low_priority = false;
 };
 
