@@ -242,6 +242,13 @@ proto::Table MakeTable(uint64_t version, const std::vector<std::string>& servers
 uint32_t Split(uint32_t b) { return b < kBuckets / 2 ? 0 : 1; }
 
 // The first key "<prefix><n>" whose bucket is mastered by server `owner` under Split.
+// prefix + decimal n (not operator+ on a literal: GCC 12 warns falsely, -Wrestrict).
+std::string Numbered(const char* prefix, int n) {
+  std::string s(prefix);
+  s.append(std::to_string(n));
+  return s;
+}
+
 std::string KeyOn(uint32_t owner, const std::string& prefix = "key") {
   for (int n = 0;; ++n) {
     std::string k = prefix + std::to_string(n);
@@ -315,7 +322,7 @@ TEST_F(ClientTest, OpenWithoutConfigServerIsUnavailable) {
 TEST_F(ClientTest, RoutesEachKeyToItsMaster) {
   Open();
   for (int i = 0; i < 40; ++i) {
-    std::string k = "k" + std::to_string(i);
+    std::string k = Numbered("k", i);
     ASSERT_TRUE(client_->Put(k, "v" + k).ok());
     EXPECT_TRUE(ds_[Split(BucketOf(k, kBuckets))].Has(0, k)) << k;
   }
@@ -457,7 +464,7 @@ TEST_F(ClientTest, MGetSplitsAcrossNodesAndKeepsRequestOrder) {
   Open();
   std::vector<std::string> keys;
   for (int i = 0; i < 40; ++i) {
-    keys.push_back("m" + std::to_string(i));
+    keys.push_back(Numbered("m", i));
     if (i % 2 == 0) {
       ASSERT_TRUE(client_->Put(keys.back(), "value-" + keys.back()).ok());
     }
@@ -483,7 +490,7 @@ TEST_F(ClientTest, MPutSplitsAndRetriesKeysAfterATableChange) {
   Open();
   SetTables(MakeTable(2, {addr_[0], addr_[1]}, [](uint32_t b) { return 1 - Split(b); }));
   std::vector<MPutEntry> entries;
-  for (int i = 0; i < 30; ++i) entries.push_back({"p" + std::to_string(i), "v", 0});
+  for (int i = 0; i < 30; ++i) entries.push_back({Numbered("p", i), "v", 0});
   std::vector<MPutItem> items;
   Status s = client_->MPut(entries, &items);
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -529,7 +536,7 @@ TEST_F(ClientTest, AsyncCallsPipeline) {
   std::condition_variable cv;
   int done = 0, failed = 0;
   for (int i = 0; i < kCalls; ++i) {
-    client_->PutAsync("a" + std::to_string(i), "v", {}, [&](const Status& s, uint32_t) {
+    client_->PutAsync(Numbered("a", i), "v", {}, [&](const Status& s, uint32_t) {
       std::lock_guard<std::mutex> l(mu);
       failed += s.ok() ? 0 : 1;
       if (++done == kCalls) cv.notify_one();
@@ -544,7 +551,7 @@ TEST_F(ClientTest, AsyncCallsPipeline) {
   std::atomic<int> found{0};
   std::atomic<int> got{0};
   for (int i = 0; i < kCalls; ++i) {
-    client_->GetAsync("a" + std::to_string(i), {}, [&](const Status& s, Value&&) {
+    client_->GetAsync(Numbered("a", i), {}, [&](const Status& s, Value&&) {
       if (s.ok()) found.fetch_add(1);
       got.fetch_add(1);
     });
