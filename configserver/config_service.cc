@@ -176,6 +176,9 @@ Status ConfigService::PublishLocked(const std::string& reason, const Assignment*
   bool kept = false;
   if (target_in != nullptr) {
     target = *target_in;
+    // An edit of the running plan (move_bucket) does not change the inputs it
+    // stands for.
+    if (StillMovingLocked()) plan_down = plan_down_;
   } else if (inputs_changed && KeepsThePlanLocked(members, down)) {
     // Only nodes that neither send nor receive a moving bucket came or went: the
     // plan stands, under the same migration_id (an unrelated restart neither undoes

@@ -513,6 +513,11 @@ TEST_F(MigrationTest, ANodeDownWhenThePlanWasMadeIsBalancedOnceItIsOver) {
   EXPECT_EQ(StateOf(v3, kC), proto::SERVER_UP);
   EXPECT_EQ(v3.migration_id(), v2.migration_id());
   EXPECT_EQ(DestinationOf(v3), DestinationOf(v2));
+  // An operator's edit of the running plan does not make it forget that.
+  uint32_t m = 0;
+  while (FirstMoving(v3, m) == m) ++m;  // a bucket the plan leaves alone
+  const Assignment a3 = ToAssignment(v3);
+  ASSERT_EQ(MoveBucket(m, a3.servers[m][0] == kA ? kB : kA).code(), proto::OK);
   // Once it is over, the layout is rebuilt for kC up: another migration evens out
   // the shares (64 buckets, 4 nodes).
   FinishMigration();
