@@ -925,5 +925,39 @@ TEST_F(TairGcTest, CutFlushesWithAMinimumSize) {
   EXPECT_EQ("NOT_FOUND", Get(BKey(42, 200)));
 }
 
+// flush_cut_min_bytes looks ahead: a big bucket among thin writes to every
+// bucket (a bucket migrating in while clients write everywhere) gets a file of
+// its own, cut before and after it although the files around it are small,
+// and that file goes below level 0.
+TEST_F(TairGcTest, CutFlushesIsolateABigBucketAmongThinWrites) {
+  options_.write_buffer_size = 1 << 20;
+  options_.cut_flush_at_stop_before = true;
+  options_.flush_cut_min_bytes = 8 << 10;
+  Open();
+  Fill(0, 29, 5, "r");     // about 500 bytes of each of 30 buckets
+  Fill(12, 12, 200, "w");  // about 20 KiB of bucket 12 (its first 5 keys rewritten)
+  Flush();
+  int holding_12 = 0;
+  for (const TableInfo& t : Tables()) {
+    const int lo = TestTairComparator::Bucket(t.smallest);
+    const int hi = TestTairComparator::Bucket(t.largest);
+    if (lo > 12 || hi < 12) continue;
+    ++holding_12;
+    EXPECT_EQ(12, lo) << "table " << t.number << ": " << t.smallest << " .. " << t.largest;
+    EXPECT_EQ(12, hi) << "table " << t.number << ": " << t.smallest << " .. " << t.largest;
+    EXPECT_GT(t.level, 0) << "table " << t.number;
+  }
+  EXPECT_GE(holding_12, 1);
+  for (const TableInfo& t : Tables()) {
+    if (TestTairComparator::Bucket(t.smallest) != TestTairComparator::Bucket(t.largest)) {
+      EXPECT_EQ(0, t.level) << "table " << t.number;  // the thin files straddle
+    }
+  }
+  EXPECT_EQ("wmmm", Get(BKey(12, 3)).substr(0, 4));
+  EXPECT_EQ("wmmm", Get(BKey(12, 199)).substr(0, 4));
+  EXPECT_EQ("rlll", Get(BKey(11, 4)).substr(0, 4));
+  EXPECT_EQ("rnnn", Get(BKey(13, 0)).substr(0, 4));
+}
+
 }  // namespace
 }  // namespace ldb

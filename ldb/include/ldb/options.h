@@ -86,10 +86,12 @@ struct Options {
   // (trigger * write_buffer_size) instead of files.
   bool cut_flush_at_stop_before = false;
   // With cut_flush_at_stop_before: a flush output is cut at a boundary only once
-  // it holds this many bytes (0: at every boundary). A memtable with a little of
+  // it holds this many bytes (0: at every boundary), or around a bucket that
+  // holds this many bytes of the memtable by itself. A memtable with a little of
   // every bucket then becomes a few files that straddle buckets, and these stay
-  // in level 0; a run of whole buckets (a bucket migrating in) still becomes one
-  // file per bucket, which may go below level 0 when it overlaps nothing there.
+  // in level 0; a big bucket (one migrating in), even among thin writes to all
+  // the others, becomes files of its own, which may go below level 0 when they
+  // overlap nothing there.
   uint64_t flush_cut_min_bytes = 0;
 };
 
