@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -378,6 +379,8 @@ proto::ServerStats DataServer::Stats() {
   st.set_removes(c.removes);
   st.set_errors(c.errors);
   st.set_db_bytes(storage_->ApproximateDiskBytes());
+  const std::string stalled = storage_->Property("ldb.write-stall-micros");
+  st.set_write_stall_ms(std::strtoull(stalled.c_str(), nullptr, 10) / 1000);
   for (const AreaStat& a : storage_->AreaStats()) {
     proto::AreaStats* out = st.add_areas();
     out->set_area(a.area);

@@ -668,6 +668,18 @@ bool DBImpl::GetProperty(const Slice& property, std::string* value) {
     *value = NumberToString(versions_->NextFileNumber() - 1);
     return true;
   }
+  if (in == "write-stall-micros") {
+    // Time normal writers were held back: level-0 slowdowns and stops, and
+    // waits for the previous memtable's flush.
+    *value = NumberToString(stall_stats_.slowdown_micros +
+                            stall_stats_.level0_stop_micros +
+                            stall_stats_.memtable_micros);
+    return true;
+  }
+  if (in == "low-priority-wait-micros") {
+    *value = NumberToString(stall_stats_.low_priority_micros);
+    return true;
+  }
   if (in == "background-error") {
     *value = bg_error_.ToString();
     return true;

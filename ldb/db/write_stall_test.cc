@@ -226,12 +226,19 @@ TEST(WriteStallTest, LowPriorityWritesYieldWhileAFlushIsBehind) {
     EXPECT_FALSE(low_done) << "the low-priority write did not wait";
   }
 
+  std::string stalled;
+  ASSERT_TRUE(db->GetProperty("ldb.write-stall-micros", &stalled));
+  EXPECT_EQ("0", stalled);  // no normal writer was held
+
   env.Release();
   {
     std::unique_lock<std::mutex> l(mu);
     ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(30), [&] { return low_done; }));
   }
   writer.join();
+  std::string waited;
+  ASSERT_TRUE(db->GetProperty("ldb.low-priority-wait-micros", &waited));
+  EXPECT_GT(std::stoull(waited), 0u);
   ASSERT_TRUE(IsOk(low_status));
   std::string got;
   ASSERT_TRUE(IsOk(db->Get(ReadOptions(), "bulk", &got)));
@@ -240,6 +247,44 @@ TEST(WriteStallTest, LowPriorityWritesYieldWhileAFlushIsBehind) {
   EXPECT_EQ("n", got);
   ASSERT_TRUE(IsOk(db->Get(ReadOptions(), Key(69), &got)));
   EXPECT_EQ(value, got);
+}
+
+// "ldb.write-stall-micros" counts the time a writer waited for the previous
+// memtable's flush.
+TEST(WriteStallTest, WriteStallMicrosCountsAWaitForAFlush) {
+  std::unique_ptr<Env> mem_env = NewMemEnv(Env::Default());
+  HoldTableEnv env(mem_env.get());
+  Options options = OptionsIn(&env);
+  options.write_buffer_size = 64 << 10;
+  std::unique_ptr<DB> db;
+  ASSERT_TRUE(IsOk(DB::Open(options, "/mem/write_stall_micros_test", &db)));
+  std::string v;
+  ASSERT_TRUE(db->GetProperty("ldb.write-stall-micros", &v));
+  EXPECT_EQ("0", v);
+  env.Arm(/*pass=*/0);
+  const std::string value(1024, 'v');
+  // The first memtable fills and its flush is held; the second fills too, and
+  // the write after it has to wait for the held flush.
+  std::thread writer([&] {
+    for (int i = 0; i < 140; ++i) {
+      ASSERT_TRUE(IsOk(db->Put(WriteOptions(), Key(i), value)));
+    }
+  });
+  ASSERT_TRUE(env.WaitUntilHolding());
+  // The writer logs before it waits for the held flush.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string log;
+  while (log.find("memtable full; waiting") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ReadFileToString(&env, "/mem/write_stall_micros_test/LOG", &log).IgnoreError();
+  }
+  ASSERT_NE(std::string::npos, log.find("memtable full; waiting")) << log;
+  env.Release();
+  writer.join();
+  ASSERT_TRUE(db->GetProperty("ldb.write-stall-micros", &v));
+  EXPECT_GT(std::stoull(v), 0u);
 }
 
 }  // namespace

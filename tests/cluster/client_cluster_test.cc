@@ -185,6 +185,14 @@ TEST_F(ClientClusterTest, CliCommandsAndExitCodes) {
   r = RunCli(cs + " --json table");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("\"bucket_count\""), std::string::npos) << r.out;
+  // Per-node stats, with the time client writes were held back by ldb.
+  r = RunCli(cs + " stats");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("WRITE_STALL"), std::string::npos) << r.out;
+  for (int i = 0; i < 3; ++i) EXPECT_NE(r.out.find(cluster_.data_server(i)), std::string::npos);
+  r = RunCli(cs + " --json stats");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"write_stall_ms\""), std::string::npos) << r.out;
   r = RunCli("--config_servers=127.0.0.1:1 get greeting --timeout_ms=500");
   EXPECT_EQ(r.exit_code, 3) << r.out;
 }

@@ -215,14 +215,16 @@ int Stats(const Context& ctx) {
   std::map<uint32_t, Sum> totals;
   std::vector<std::string> json_nodes;
   std::vector<std::vector<std::string>> node_rows = {
-      {"NODE", "STATE", "UPTIME", "OPS", "GETS", "PUTS", "REMOVES", "ERRORS", "DB_SIZE"}};
+      {"NODE", "STATE", "UPTIME", "OPS", "GETS", "PUTS", "REMOVES", "ERRORS", "DB_SIZE",
+       "WRITE_STALL"}};
   std::vector<std::vector<std::string>> area_rows = {{"NODE", "AREA", "OPS", "KEYS", "BYTES"}};
   for (const proto::NodeInfo& n : resp.list_nodes().nodes()) {
     const proto::ServerStats& st = n.stats();
     node_rows.push_back({n.address(), StateName(n.state()), Uptime(st.uptime_ms()),
                          std::to_string(Ops(st)), std::to_string(st.gets()),
                          std::to_string(st.puts()), std::to_string(st.removes()),
-                         std::to_string(st.errors()), HumanBytes(st.db_bytes())});
+                         std::to_string(st.errors()), HumanBytes(st.db_bytes()),
+                         std::to_string(st.write_stall_ms()) + " ms"});
     std::vector<std::string> json_areas;
     for (const proto::AreaStats& a : st.areas()) {
       area_rows.push_back({n.address(), std::to_string(a.area()), std::to_string(a.ops()),
@@ -248,6 +250,7 @@ int Stats(const Context& ctx) {
                              .Add("removes", st.removes())
                              .Add("errors", st.errors())
                              .Add("db_bytes", st.db_bytes())
+                             .Add("write_stall_ms", st.write_stall_ms())
                              .AddRaw("areas", JsonArray(json_areas))
                              .str());
   }

@@ -78,6 +78,11 @@ class DB {
   //  "ldb.sequence"                last sequence number used
   //  "ldb.largest-filenumber"      the largest file number allocated so far
   //  "ldb.background-error"        the sticky background error, or "OK"
+  //  "ldb.write-stall-micros"      microseconds writers were held back since
+  //                                open (level-0 slowdowns and stops, waits
+  //                                for the previous memtable's flush)
+  //  "ldb.low-priority-wait-micros"  microseconds WriteOptions::low_priority
+  //                                writes waited for a flush since open
   virtual bool GetProperty(const Slice& property, std::string* value) = 0;
 
   // Approximate file-system bytes for each range.
