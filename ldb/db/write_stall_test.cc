@@ -178,19 +178,29 @@ TEST(WriteStallTest, FilesBeingCompactedDoNotDelayWrites) {
 // is still being flushed waits for the flush, outside the write queue: a
 // normal write meanwhile goes through, and the low-priority one completes
 // once the flush is done.
-TEST(WriteStallTest, LowPriorityWritesYieldWhileAFlushIsBehind) {
-  std::unique_ptr<Env> mem_env = NewMemEnv(Env::Default());
-  HoldTableEnv env(mem_env.get());
-  Options options = OptionsIn(&env);
-  options.write_buffer_size = 64 << 10;
-  std::unique_ptr<DB> db;
-  ASSERT_TRUE(IsOk(DB::Open(options, "/mem/low_priority_test", &db)));
+// A DB at kSmallDb with 64 KiB memtables whose flushes env_ can hold.
+class SmallMemtableTest : public testing::Test {
+ protected:
+  static constexpr const char* kSmallDb = "/mem/small_memtable_test";
+  void SetUp() override {
+    Options options = OptionsIn(&env_);
+    options.write_buffer_size = 64 << 10;
+    ASSERT_TRUE(IsOk(DB::Open(options, kSmallDb, &db_)));
+  }
+  std::unique_ptr<Env> mem_env_ = NewMemEnv(Env::Default());
+  HoldTableEnv env_{mem_env_.get()};
+  std::unique_ptr<DB> db_;
+};
+
+TEST_F(SmallMemtableTest, LowPriorityWritesYieldWhileAFlushIsBehind) {
+  HoldTableEnv& env = env_;
+  DB* const db = db_.get();
 
   // Nothing behind: a low-priority write goes straight through.
   WriteOptions low;
   low.low_priority = true;
   ASSERT_TRUE(IsOk(db->Put(low, "first", "1")));
-  EXPECT_EQ(0u, StallFigure(db.get(), "low_priority_waits="));
+  EXPECT_EQ(0u, StallFigure(db, "low_priority_waits="));
 
   // Fill the memtable past its size; the flush it starts is held.
   env.Arm(/*pass=*/0);
@@ -214,11 +224,11 @@ TEST(WriteStallTest, LowPriorityWritesYieldWhileAFlushIsBehind) {
   });
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (StallFigure(db.get(), "low_priority_waits=") == 0 &&
+  while (StallFigure(db, "low_priority_waits=") == 0 &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_EQ(1u, StallFigure(db.get(), "low_priority_waits="));
+  EXPECT_EQ(1u, StallFigure(db, "low_priority_waits="));
   // A normal write is not held up by it (nor by the flush: there is room).
   ASSERT_TRUE(IsOk(db->Put(WriteOptions(), "normal", "n")));
   {
@@ -251,13 +261,9 @@ TEST(WriteStallTest, LowPriorityWritesYieldWhileAFlushIsBehind) {
 
 // "ldb.write-stall-micros" counts the time a writer waited for the previous
 // memtable's flush.
-TEST(WriteStallTest, WriteStallMicrosCountsAWaitForAFlush) {
-  std::unique_ptr<Env> mem_env = NewMemEnv(Env::Default());
-  HoldTableEnv env(mem_env.get());
-  Options options = OptionsIn(&env);
-  options.write_buffer_size = 64 << 10;
-  std::unique_ptr<DB> db;
-  ASSERT_TRUE(IsOk(DB::Open(options, "/mem/write_stall_micros_test", &db)));
+TEST_F(SmallMemtableTest, WriteStallMicrosCountsAWaitForAFlush) {
+  HoldTableEnv& env = env_;
+  DB* const db = db_.get();
   std::string v;
   ASSERT_TRUE(db->GetProperty("ldb.write-stall-micros", &v));
   EXPECT_EQ("0", v);
@@ -278,7 +284,7 @@ TEST(WriteStallTest, WriteStallMicrosCountsAWaitForAFlush) {
   while (log.find("memtable full; waiting") == std::string::npos &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    ReadFileToString(&env, "/mem/write_stall_micros_test/LOG", &log).IgnoreError();
+    ReadFileToString(&env, std::string(kSmallDb) + "/LOG", &log).IgnoreError();
   }
   ASSERT_NE(std::string::npos, log.find("memtable full; waiting")) << log;
   env.Release();
