@@ -93,12 +93,8 @@ TEST_F(ClientClusterTest, ClientRetriesAfterATableChange) {
   std::string moved_key;
   ASSERT_TRUE(LocalCluster::WaitFor(
       [&] {
-        proto::ListNodesResponse nodes;
-        if (!cluster_.ListNodes(&nodes).ok()) return false;
-        for (const auto& n : nodes.nodes()) {
-          if (n.address() == node && n.member() && n.table_version() > before) return true;
-        }
-        return false;
+        proto::NodeInfo n;
+        return cluster_.FindNode(node, &n) && n.member() && n.table_version() > before;
       },
       seconds(10)));
   // The join migrates buckets to the new node one by one: wait until it is over.

@@ -140,16 +140,9 @@ Status LocalCluster::StartExtraDataServerAndWait(std::string* address) {
   Status s = StartExtraDataServer(&extra);
   if (!s.ok()) return s;
   *address = data_server(extra);
-  const bool heard = WaitFor(
-      [&] {
-        proto::ListNodesResponse nodes;
-        if (!ListNodes(&nodes).ok()) return false;
-        for (const auto& n : nodes.nodes()) {
-          if (n.address() == *address) return true;
-        }
-        return false;
-      },
-      std::chrono::seconds(10));
+  proto::NodeInfo info;
+  const bool heard =
+      WaitFor([&] { return FindNode(*address, &info); }, std::chrono::seconds(10));
   return heard ? Status::OK()
                : Status::Unavailable("config server never heard " + *address + "\n" + Logs());
 }
@@ -256,6 +249,19 @@ Status LocalCluster::ListNodes(proto::ListNodesResponse* nodes) {
   if (!s.ok()) return s;
   *nodes = resp.list_nodes();
   return Status::OK();
+}
+
+bool LocalCluster::FindNode(const std::string& address, proto::NodeInfo* info,
+                            uint64_t* table_version) {
+  proto::ListNodesResponse nodes;
+  if (!ListNodes(&nodes).ok()) return false;
+  for (const proto::NodeInfo& n : nodes.nodes()) {
+    if (n.address() != address) continue;
+    *info = n;
+    if (table_version != nullptr) *table_version = nodes.table_version();
+    return true;
+  }
+  return false;
 }
 
 Status LocalCluster::MigrationStatus(proto::MigrationStatusResponse* status) {

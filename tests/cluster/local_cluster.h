@@ -79,6 +79,11 @@ class LocalCluster {
   // RPCs to the config server.
   Status GetTable(proto::Table* table);
   Status ListNodes(proto::ListNodesResponse* nodes);
+  // The config server's entry for the node at `address`; false when it cannot be
+  // asked or does not list that node. *table_version (when given) is the config
+  // server's current table version.
+  bool FindNode(const std::string& address, proto::NodeInfo* info,
+                uint64_t* table_version = nullptr);
   Status MigrationStatus(proto::MigrationStatusResponse* status);
   // Waits until no migration runs (status says so and the table has no destination).
   bool WaitMigrationDone(std::chrono::milliseconds timeout);

@@ -142,14 +142,13 @@ class OrphanSweepTest : public ::testing::Test {
   // Data server i's state for the config server (UNKNOWN when it cannot say); with
   // `current`, whether i reported the current table version.
   proto::ServerState NodeState(int i, bool* current = nullptr) {
-    proto::ListNodesResponse nodes;
-    if (!cluster_.ListNodes(&nodes).ok()) return proto::SERVER_STATE_UNKNOWN;
-    for (const auto& n : nodes.nodes()) {
-      if (n.address() != cluster_.data_server(i)) continue;
-      if (current != nullptr) *current = n.table_version() == nodes.table_version();
-      return n.state();
+    proto::NodeInfo n;
+    uint64_t version = 0;
+    if (!cluster_.FindNode(cluster_.data_server(i), &n, &version)) {
+      return proto::SERVER_STATE_UNKNOWN;
     }
-    return proto::SERVER_STATE_UNKNOWN;
+    if (current != nullptr) *current = n.table_version() == version;
+    return n.state();
   }
   // Waits until data server i is UP and serves the config server's current table.
   void WaitServing(int i) {
