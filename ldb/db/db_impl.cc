@@ -620,6 +620,9 @@ std::string DBImpl::StatsString() {
                 stall_stats_.low_priority_waits,
                 stall_stats_.low_priority_micros / 1e3);
   result.append(buf);
+  std::snprintf(buf, sizeof(buf), "Table cache: opens=%" PRIu64 "\n",
+                table_cache_->Opens());
+  result.append(buf);
   result.append("Background error: ");
   result.append(bg_error_.ToString());
   result.append("\n");
@@ -678,6 +681,10 @@ bool DBImpl::GetProperty(const Slice& property, std::string* value) {
   }
   if (in == "low-priority-wait-micros") {
     *value = NumberToString(stall_stats_.low_priority_micros);
+    return true;
+  }
+  if (in == "table-opens") {
+    *value = NumberToString(table_cache_->Opens());
     return true;
   }
   if (in == "background-error") {

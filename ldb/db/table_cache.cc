@@ -55,6 +55,7 @@ Status TableCache::FindTable(uint64_t file_number, uint64_t file_size,
     // retried on the next use.
     return s;
   }
+  opens_.fetch_add(1, std::memory_order_relaxed);
   *handle = cache_->Insert(key, entry.release(), 1, &DeleteEntry);
   return Status::OK();
 }

@@ -5,6 +5,7 @@
 #ifndef LDB_DB_TABLE_CACHE_H_
 #define LDB_DB_TABLE_CACHE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,6 +55,10 @@ class TableCache {
   // Drops the cached entry of file_number (the file is being deleted).
   void Evict(uint64_t file_number);
 
+  // Tables opened since construction (cache misses that opened the file). Far
+  // more opens than table files means the cache is too small for the DB.
+  uint64_t Opens() const { return opens_.load(std::memory_order_relaxed); }
+
  private:
   Status FindTable(uint64_t file_number, uint64_t file_size,
                    Cache::Handle** handle);
@@ -63,6 +68,7 @@ class TableCache {
   const std::string dbname_;
   const Options& options_;
   const std::unique_ptr<Cache> cache_;
+  std::atomic<uint64_t> opens_{0};
 };
 
 }  // namespace ldb

@@ -271,6 +271,21 @@ class PosixLogger final : public Logger {
   const int fd_;
 };
 
+// How many table files the process may map for reading: half the kernel's
+// per-process map count (vm.max_map_count, 65530 by default), so thread
+// stacks, malloc arenas, libraries and WAL mappings keep the other half; at
+// least 1000. A data server cuts its tables at bucket boundaries, so it keeps
+// thousands of small tables open: a budget of LevelDB's 1000 maps would make
+// the rest hold a file descriptor each.
+int MmapBudget() {
+  long max_maps = 0;
+  if (std::FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+    if (std::fscanf(f, "%ld", &max_maps) != 1) max_maps = 0;
+    std::fclose(f);
+  }
+  return static_cast<int>(std::clamp<long>(max_maps / 2, 1000, 1 << 20));
+}
+
 // Thread-safe.
 class PosixEnv final : public Env {
  public:
@@ -525,9 +540,9 @@ class PosixEnv final : public Env {
   }
 
   LockTable locks_;
-  // At most this many table files are mapped at once (as many as a DB's
-  // table cache keeps open by default); the rest are read with pread.
-  MmapLimiter mmap_limiter_{1000};
+  // At most this many table files are mapped at once; the rest are read with
+  // pread, which holds a file descriptor per open table (see MmapBudget).
+  MmapLimiter mmap_limiter_{MmapBudget()};
 
   port::Mutex mu_;
   port::CondVar cv_{&mu_};  // Signalled when a job is queued.

@@ -83,6 +83,10 @@ class DB {
   //                                for the previous memtable's flush)
   //  "ldb.low-priority-wait-micros"  microseconds WriteOptions::low_priority
   //                                writes waited for a flush since open
+  //  "ldb.table-opens"             table files opened by the table cache since
+  //                                open; growing much faster than the table
+  //                                count means Options::max_open_files is too
+  //                                small (every miss opens a file, and evicts)
   virtual bool GetProperty(const Slice& property, std::string* value) = 0;
 
   // Approximate file-system bytes for each range.

@@ -41,7 +41,12 @@ struct Options {
   // ---- Performance
   // Bytes of memtable before it is turned into a level-0 table.
   size_t write_buffer_size = 4 * 1024 * 1024;
-  // Table files kept open (the table cache).
+  // Files the DB keeps open: the table cache holds this many minus 10 tables
+  // (each keeps its index and filter blocks). A read that needs a table not
+  // in it opens the file, and the cache closes another one: keep it above the
+  // number of table files (`ldb.sstables`). The POSIX Env maps tables up to a
+  // per-process budget (half of vm.max_map_count), and reads the rest with a
+  // file descriptor each. 74..50000.
   int max_open_files = 1000;
   // Cache of uncompressed data blocks; nullptr means an internal 8 MiB cache.
   // Must outlive the DB.
