@@ -82,6 +82,7 @@ Status DataServer::Start() {
   so.write_buffer_bytes = options_.write_buffer_bytes;
   so.flush_cut_bytes = options_.flush_cut_bytes;
   so.block_cache_bytes = options_.block_cache_bytes;
+  so.max_open_files = options_.max_open_tables;
   so.compaction_nice = options_.background_nice;
   s = StorageManager::Open(so, &storage_);
   if (!s.ok()) return s;

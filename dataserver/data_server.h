@@ -65,6 +65,7 @@ struct DataServerOptions {
   size_t write_buffer_bytes = 16u << 20;
   size_t flush_cut_bytes = 256u << 10;  // StorageOptions::flush_cut_bytes
   size_t block_cache_bytes = 64u << 20;
+  int max_open_tables = 20000;  // StorageOptions::max_open_files
   // CPU niceness (0..19) of background work: ldb compactions, migration scans and
   // sends, the orphan sweep. Above 0 client requests win the CPU. (Not the threads
   // applying incoming migration batches: see RequestHandlerOptions.)

@@ -4,9 +4,12 @@
 //
 // Exit status: 0 after a graceful stop (SIGTERM / SIGINT), 1 when the server cannot
 // start (storage, bind), 2 for bad flags.
+#include <sys/resource.h>
+
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +50,9 @@ DEFINE_int64(flush_cut_bytes, 256 << 10, "Cut memtable flushes at bucket boundar
              "holds this many bytes (0..64 MiB; 0 = never): a bucket migrating in then flushes "
              "to a file of its own, which can go below level 0 at once.");
 DEFINE_int64(block_cache_bytes, 64 << 20, "ldb block cache size in bytes (0..64 GiB).");
+DEFINE_int32(max_open_tables, 20000, "ldb table files kept open (100..50000). Tables are cut "
+             "at bucket boundaries, so keep it above the node's table count (ldbtool stats); "
+             "the server raises its open-file limit (RLIMIT_NOFILE) to match.");
 DEFINE_int32(background_nice, 10, "CPU niceness (0..19) of background work: ldb compactions, "
              "migration scans and sends, the orphan sweep. Above 0 client requests win the "
              "CPU, which keeps their tail latency low; 0 runs everything alike.");
@@ -103,6 +109,7 @@ bool ValidateWriteBuffer(const char* f, int64_t v) {
 }
 bool ValidateFlushCut(const char* f, int64_t v) { return InRange<int64_t>(f, v, 0, 64 << 20); }
 bool ValidateCache(const char* f, int64_t v) { return InRange<int64_t>(f, v, 0, 64ll << 30); }
+bool ValidateOpenTables(const char* f, int32_t v) { return InRange(f, v, 100, 50000); }
 bool ValidateNice(const char* f, int32_t v) { return InRange(f, v, 0, 19); }
 bool ValidateConnections(const char* f, int32_t v) { return InRange(f, v, 1, 100000); }
 bool ValidateIdle(const char* f, int32_t v) { return InRange(f, v, 1000, 86400000); }
@@ -134,6 +141,7 @@ DEFINE_validator(heartbeat_interval_ms, &ValidateHeartbeat);
 DEFINE_validator(write_buffer_bytes, &ValidateWriteBuffer);
 DEFINE_validator(flush_cut_bytes, &ValidateFlushCut);
 DEFINE_validator(block_cache_bytes, &ValidateCache);
+DEFINE_validator(max_open_tables, &ValidateOpenTables);
 DEFINE_validator(background_nice, &ValidateNice);
 DEFINE_validator(max_connections, &ValidateConnections);
 DEFINE_validator(idle_timeout_ms, &ValidateIdle);
@@ -202,6 +210,23 @@ void PrecheckFlags(int argc, char** argv) {
   }
 }
 
+// Raises the soft open-file limit toward `wanted` (at most the hard limit): a table
+// the process cannot map (past ldb's map budget) holds a descriptor while it is in
+// the table cache, and every client connection holds one. Debian's default soft
+// limit is 1024.
+void RaiseOpenFileLimit(rlim_t wanted) {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+  const rlim_t old_soft = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = old_soft;
+  if (limit.rlim_cur < wanted) {
+    LOG(WARNING) << "open-file limit " << limit.rlim_cur << " (hard " << limit.rlim_max
+                 << ") is below the " << wanted
+                 << " that --max_open_tables + --max_connections may need";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -219,6 +244,8 @@ int main(int argc, char** argv) {
   if (FLAGS_config_servers.empty()) BadFlags("--config_servers is required");
   if (FLAGS_data_dir.empty()) BadFlags("--data_dir is required");
   google::InitGoogleLogging(argv[0]);
+  RaiseOpenFileLimit(static_cast<rlim_t>(FLAGS_max_open_tables) +
+                     static_cast<rlim_t>(FLAGS_max_connections) + 256);
 
   tessera::ds::DataServerOptions options;
   options.listen = FLAGS_listen;
@@ -236,6 +263,7 @@ int main(int argc, char** argv) {
   options.write_buffer_bytes = static_cast<size_t>(FLAGS_write_buffer_bytes);
   options.flush_cut_bytes = static_cast<size_t>(FLAGS_flush_cut_bytes);
   options.block_cache_bytes = static_cast<size_t>(FLAGS_block_cache_bytes);
+  options.max_open_tables = FLAGS_max_open_tables;
   options.background_nice = FLAGS_background_nice;
   options.max_connections = static_cast<uint32_t>(FLAGS_max_connections);
   options.idle_timeout_ms = static_cast<uint32_t>(FLAGS_idle_timeout_ms);

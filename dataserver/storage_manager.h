@@ -88,7 +88,11 @@ struct StorageOptions {
   size_t block_cache_bytes = 64u << 20;
   int bloom_bits_per_key = 10;
   bool snappy = true;
-  int max_open_files = 1000;
+  // ldb's table cache (ldb::Options::max_open_files). Tables are cut at bucket
+  // boundaries, so even a small DB has one or more tables per bucket and level:
+  // with bucket_count 1023 a cache of LevelDB's 1000 would open and close a
+  // table on a good share of reads.
+  int max_open_files = 20000;
   // ldb Options::compaction_nice: compactions yield the CPU to request
   // threads (0: same priority).
   int compaction_nice = 10;
