@@ -382,6 +382,14 @@ proto::ServerStats DataServer::Stats() {
   st.set_db_bytes(storage_->ApproximateDiskBytes());
   const std::string stalled = storage_->Property("ldb.write-stall-micros");
   st.set_write_stall_ms(std::strtoull(stalled.c_str(), nullptr, 10) / 1000);
+  uint64_t tables = 0;
+  for (int level = 0;; ++level) {  // until ldb knows no such level
+    const std::string files = storage_->Property("ldb.num-files-at-level" + std::to_string(level));
+    if (files.empty()) break;
+    tables += std::strtoull(files.c_str(), nullptr, 10);
+  }
+  st.set_table_files(tables);
+  st.set_table_opens(std::strtoull(storage_->Property("ldb.table-opens").c_str(), nullptr, 10));
   for (const AreaStat& a : storage_->AreaStats()) {
     proto::AreaStats* out = st.add_areas();
     out->set_area(a.area);

@@ -161,6 +161,30 @@ TEST_F(DataServerTest, LearnsTableAndQuotasByHeartbeat) {
   EXPECT_GE(hb.stats().puts(), 3u);
 }
 
+// Heartbeats count the node's table files and the tables its reads opened:
+// 1.5 MiB of puts fill the 1 MiB memtable, whose flush makes a table, and a
+// read of a key now in that table opens it (or found it opened by the flush).
+TEST_F(DataServerTest, HeartbeatsCountTablesAndTableOpens) {
+  ASSERT_NO_FATAL_FAILURE(StartDataServer(50));
+  ASSERT_TRUE(WaitFor([&] { return ds_->table_version() == 3; }, std::chrono::seconds(10)));
+  EXPECT_EQ(ds_->Stats().table_files(), 0u);
+  for (int i = 0; i < 96; ++i) {
+    ASSERT_EQ(Put(1, "key" + std::to_string(i), std::string(16 << 10, 'v')).code(), proto::OK);
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const proto::ServerStats st = cs_.last().stats();
+        return st.table_files() >= 1;
+      },
+      std::chrono::seconds(10)));
+  proto::Request req;
+  req.mutable_get()->set_area(1);
+  req.mutable_get()->set_key("key0");
+  EXPECT_EQ(Call(req).code(), proto::OK);
+  ASSERT_TRUE(WaitFor([&] { return cs_.last().stats().table_opens() >= 1; },
+                      std::chrono::seconds(10)));
+}
+
 TEST_F(DataServerTest, NewerVersionInRequestFetchesAtOnce) {
   // Heartbeats every 60 s: only the first one (at start) and fetches come early.
   ASSERT_NO_FATAL_FAILURE(StartDataServer(60000));

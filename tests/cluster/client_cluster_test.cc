@@ -185,10 +185,13 @@ TEST_F(ClientClusterTest, CliCommandsAndExitCodes) {
   r = RunCli(cs + " stats");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("WRITE_STALL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("TABLE_OPENS"), std::string::npos) << r.out;
   for (int i = 0; i < 3; ++i) EXPECT_NE(r.out.find(cluster_.data_server(i)), std::string::npos);
   r = RunCli(cs + " --json stats");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("\"write_stall_ms\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"table_files\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"table_opens\""), std::string::npos) << r.out;
   r = RunCli("--config_servers=127.0.0.1:1 get greeting --timeout_ms=500");
   EXPECT_EQ(r.exit_code, 3) << r.out;
 }

@@ -216,7 +216,7 @@ int Stats(const Context& ctx) {
   std::vector<std::string> json_nodes;
   std::vector<std::vector<std::string>> node_rows = {
       {"NODE", "STATE", "UPTIME", "OPS", "GETS", "PUTS", "REMOVES", "ERRORS", "DB_SIZE",
-       "WRITE_STALL"}};
+       "WRITE_STALL", "TABLES", "TABLE_OPENS"}};
   std::vector<std::vector<std::string>> area_rows = {{"NODE", "AREA", "OPS", "KEYS", "BYTES"}};
   for (const proto::NodeInfo& n : resp.list_nodes().nodes()) {
     const proto::ServerStats& st = n.stats();
@@ -224,7 +224,8 @@ int Stats(const Context& ctx) {
                          std::to_string(Ops(st)), std::to_string(st.gets()),
                          std::to_string(st.puts()), std::to_string(st.removes()),
                          std::to_string(st.errors()), HumanBytes(st.db_bytes()),
-                         std::to_string(st.write_stall_ms()) + " ms"});
+                         std::to_string(st.write_stall_ms()) + " ms",
+                         std::to_string(st.table_files()), std::to_string(st.table_opens())});
     std::vector<std::string> json_areas;
     for (const proto::AreaStats& a : st.areas()) {
       area_rows.push_back({n.address(), std::to_string(a.area()), std::to_string(a.ops()),
@@ -251,6 +252,8 @@ int Stats(const Context& ctx) {
                              .Add("errors", st.errors())
                              .Add("db_bytes", st.db_bytes())
                              .Add("write_stall_ms", st.write_stall_ms())
+                             .Add("table_files", st.table_files())
+                             .Add("table_opens", st.table_opens())
                              .AddRaw("areas", JsonArray(json_areas))
                              .str());
   }
