@@ -25,7 +25,7 @@ thread_local bool t_reveal = false;
 constexpr size_t kWriteBufferBytes = 16u << 20;
 constexpr size_t kBlockCacheBytes = 64u << 20;
 constexpr int kBloomBitsPerKey = 10;
-constexpr int kMaxOpenFiles = 1000;
+constexpr int kMaxOpenFiles = 20000;
 
 bool IsDirectory(const std::string& path) {
   struct stat st;
