@@ -99,6 +99,7 @@ Status DataServer::Start() {
   // 3 interleaved bench_migration runs each gave 51-83 MB/s and a client p99 of
   // 19-41 ms during the migration, against 84-96 MB/s and 9-15 ms at nice 0.
   ho.migrate_apply_nice = 0;
+  ho.migrate_apply_threads = options_.migrate_apply_threads;
   handler_ = std::make_unique<RequestHandler>(ho, storage_.get(), [this](uint64_t) {
     if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow();
   });

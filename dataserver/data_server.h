@@ -75,6 +75,9 @@ struct DataServerOptions {
   // Migration (migration/README.md): buckets sent at once, bandwidth cap (0 =
   // unlimited), batch caps, per-RPC timeout, pause before redoing a failed bucket.
   int migrate_parallel = 2;
+  // Threads applying incoming migration batches (RequestHandlerOptions): 1 keeps
+  // a migration to at most one CPU's worth of nice-0 work on this node (see main.cc).
+  int migrate_apply_threads = 1;
   uint64_t migrate_bytes_per_sec = 0;
   size_t migrate_batch_bytes = 1u << 20;
   size_t migrate_batch_entries = 1024;

@@ -76,7 +76,7 @@ struct RequestHandlerOptions {
   // else. In bench_migration the client p99 during a migration was 20 ms at nice 10
   // and 10 ms at 0, the same throughput.
   int migrate_apply_nice = 0;
-  int migrate_apply_threads = 2;    // batches of different buckets applied at once
+  int migrate_apply_threads = 1;    // batches of different buckets applied at once
   size_t migrate_queue_limit = 64;  // per thread: queued batches before "overloaded"
 };
 
