@@ -71,13 +71,15 @@ void ServerConnection::DispatchFrames() {
       CloseNow("bad frame length");
       return;
     }
+    // Every ServerCall counts as in flight until its reply (Send) uncounts it, the
+    // discarded one below included.
     auto call = std::make_unique<ServerCall>(shared_from_this());
+    inflight_.fetch_add(1, std::memory_order_acq_rel);
     if (!call->request().ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
       LOG(WARNING) << "rpc: " << peer_ << ": unparsable request frame, closing";
       CloseNow("unparsable frame");
       return;  // `call` is destroyed unanswered: its reply goes to a closed socket
     }
-    inflight_.fetch_add(1, std::memory_order_acq_rel);
     service_->Handle(std::move(call));
   }
 }

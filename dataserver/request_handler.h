@@ -15,11 +15,13 @@
 // version than ours calls on_newer_table (the heartbeat client fetches at once).
 //
 // Migration (migration/README.md, destination side): a migrate_batch is applied only
-// when the request's table version is not newer than ours (else STALE_TABLE, and we
-// fetch) and our table names this server the bucket's destination under the request's
-// migration_id with the request's source as the bucket's master (else STALE_TABLE
-// when the request's version is older than ours, WRONG_OWNER otherwise); every key
-// must hash to the bucket (INVALID_ARGUMENT). A `first` batch reclaims the bucket
+// when our table names this server the bucket's destination under the request's
+// migration_id with the request's source as the bucket's master, even when the
+// request carries a newer table version than ours (a newer version of the same plan
+// differs only in buckets already flipped; we fetch it meanwhile). Otherwise it is
+// refused: STALE_TABLE when the versions differ (and we fetch when the request's is
+// newer), WRONG_OWNER when they are equal. Every key must hash to the bucket
+// (INVALID_ARGUMENT). A `first` batch reclaims the bucket
 // (BucketStore::ReclaimBucket; the ticket goes to the reclaim hook) before applying.
 // Batches run on migrate_apply_threads dedicated threads (at migrate_apply_nice)
 // rather than on the io threads, so a 1 MiB batch never holds up the client requests
