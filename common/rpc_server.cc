@@ -2,8 +2,10 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -47,16 +49,28 @@ const std::string& ServerCall::peer() const { return conn_->peer(); }
 
 // ---- RpcServer ----
 
+// Each io thread runs an io_context of its own, and a connection lives on one of them
+// (round robin at accept): its reads, handlers and writes all run on that thread. With
+// one io_context shared by every thread, the thread that saw a socket become readable
+// often woke another to run the handler, a wake-up per request on a small machine.
 struct RpcServer::Impl {
   Impl(RpcServerOptions o, RpcService* s)
       : options(std::move(o)),
         service(s),
-        acceptor(asio::make_strand(io)),
-        accept_retry(acceptor.get_executor()) {}
+        ios(MakeContexts(std::max(1, options.io_threads))),
+        acceptor(*ios[0]),
+        accept_retry(*ios[0]) {}
+
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> v;
+    for (int i = 0; i < n; ++i) v.push_back(std::make_unique<asio::io_context>());
+    return v;
+  }
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(io), [this](const boost::system::error_code& ec,
-                                                        tcp::socket socket) {
+    asio::io_context& home = *ios[next_io++ % ios.size()];
+    acceptor.async_accept(home, [this](const boost::system::error_code& ec,
+                                       tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
         // E.g. EMFILE: the pending connection stays in the backlog, so accepting again
@@ -97,9 +111,11 @@ struct RpcServer::Impl {
 
   const RpcServerOptions options;
   RpcService* const service;
-  asio::io_context io;
-  tcp::acceptor acceptor;
-  asio::steady_timer accept_retry;  // on the acceptor's strand
+  std::vector<std::unique_ptr<asio::io_context>> ios;  // one per io thread
+  tcp::acceptor acceptor;           // on ios[0]
+  asio::steady_timer accept_retry;  // on ios[0]
+  size_t next_io = 0;               // on ios[0]: where the next connection lives
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool running = false;
@@ -125,7 +141,7 @@ Status RpcServer::Start() {
   boost::system::error_code ec;
   asio::ip::address addr = asio::ip::make_address(hp.host, ec);
   if (ec) {
-    tcp::resolver resolver(impl_->io);
+    tcp::resolver resolver(*impl_->ios[0]);
     auto results = resolver.resolve(hp.host, std::to_string(hp.port), ec);
     if (ec || results.empty()) {
       return Status::InvalidArgument("cannot resolve listen host " + hp.host);
@@ -147,11 +163,12 @@ Status RpcServer::Start() {
   impl_->port = acc.local_endpoint(ec).port();
   impl_->running = true;
   impl_->Accept();
-  int n = std::max(1, impl_->options.io_threads);
-  for (int i = 0; i < n; ++i) {
-    impl_->threads.emplace_back([this] {
+  for (auto& io : impl_->ios) {
+    // A context with no connection yet must not return from run().
+    impl_->keep_running.push_back(asio::make_work_guard(*io));
+    impl_->threads.emplace_back([ctx = io.get()] {
       SetCurrentThreadName("rpc-io");
-      impl_->io.run();
+      ctx->run();
     });
   }
   return Status::OK();
@@ -180,7 +197,8 @@ void RpcServer::Stop() {
     impl_->drained.wait_for(l, std::chrono::seconds(2),
                             [this] { return impl_->connections.empty(); });
   }
-  impl_->io.stop();
+  impl_->keep_running.clear();
+  for (auto& io : impl_->ios) io->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }

@@ -1,8 +1,9 @@
 // ServerConnection: one accepted TCP connection of an RpcServer (internal to common/).
 //
 // Reads frames, parses Requests and passes them to the service as ServerCalls; sends
-// the responses the calls give back. All socket work runs on the connection's strand;
-// Send() and Close() are thread-safe. Lifetime: shared_ptr, kept alive by its pending
+// the responses the calls give back. All socket work runs on the connection's strand:
+// the socket's executor, an io_context that one io thread runs (RpcServer); Send() and
+// Close() are thread-safe. Lifetime: shared_ptr, kept alive by its pending
 // async operations and by outstanding ServerCalls.
 #ifndef TESSERA_COMMON_SERVER_CONNECTION_H_
 #define TESSERA_COMMON_SERVER_CONNECTION_H_
