@@ -49,17 +49,19 @@ const std::string& ServerCall::peer() const { return conn_->peer(); }
 
 // ---- RpcServer ----
 
-// Each io thread runs an io_context of its own, and a connection lives on one of them
-// (round robin at accept): its reads, handlers and writes all run on that thread. With
-// one io_context shared by every thread, the thread that saw a socket become readable
-// often woke another to run the handler, a wake-up per request on a small machine.
+// pin_connections: each io thread runs an io_context of its own, and a connection lives
+// on one of them (round robin at accept), so its reads, handlers and writes all run on
+// that thread. With one io_context shared by every thread, the thread that saw a socket
+// become readable often woke another to run the handler, a wake-up per request on a
+// small machine. Either way a connection's socket works through a strand of its
+// io_context (needed when several threads run that context).
 struct RpcServer::Impl {
   Impl(RpcServerOptions o, RpcService* s)
       : options(std::move(o)),
         service(s),
-        ios(MakeContexts(std::max(1, options.io_threads))),
-        acceptor(*ios[0]),
-        accept_retry(*ios[0]) {}
+        ios(MakeContexts(options.pin_connections ? std::max(1, options.io_threads) : 1)),
+        acceptor(asio::make_strand(*ios[0])),
+        accept_retry(acceptor.get_executor()) {}
 
   static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
     std::vector<std::unique_ptr<asio::io_context>> v;
@@ -69,8 +71,8 @@ struct RpcServer::Impl {
 
   void Accept() {
     asio::io_context& home = *ios[next_io++ % ios.size()];
-    acceptor.async_accept(home, [this](const boost::system::error_code& ec,
-                                       tcp::socket socket) {
+    acceptor.async_accept(asio::make_strand(home), [this](const boost::system::error_code& ec,
+                                                          tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
         // E.g. EMFILE: the pending connection stays in the backlog, so accepting again
@@ -111,10 +113,10 @@ struct RpcServer::Impl {
 
   const RpcServerOptions options;
   RpcService* const service;
-  std::vector<std::unique_ptr<asio::io_context>> ios;  // one per io thread
-  tcp::acceptor acceptor;           // on ios[0]
-  asio::steady_timer accept_retry;  // on ios[0]
-  size_t next_io = 0;               // on ios[0]: where the next connection lives
+  std::vector<std::unique_ptr<asio::io_context>> ios;  // one per io thread, or one shared
+  tcp::acceptor acceptor;           // on a strand of ios[0]
+  asio::steady_timer accept_retry;  // on the acceptor's strand
+  size_t next_io = 0;               // on the acceptor's strand: the next connection's home
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::vector<std::thread> threads;
   uint16_t port = 0;
@@ -163,10 +165,11 @@ Status RpcServer::Start() {
   impl_->port = acc.local_endpoint(ec).port();
   impl_->running = true;
   impl_->Accept();
-  for (auto& io : impl_->ios) {
-    // A context with no connection yet must not return from run().
-    impl_->keep_running.push_back(asio::make_work_guard(*io));
-    impl_->threads.emplace_back([ctx = io.get()] {
+  // A context with no connection yet must not return from run().
+  for (auto& io : impl_->ios) impl_->keep_running.push_back(asio::make_work_guard(*io));
+  const int n = std::max(1, impl_->options.io_threads);
+  for (int i = 0; i < n; ++i) {
+    impl_->threads.emplace_back([ctx = impl_->ios[i % impl_->ios.size()].get()] {
       SetCurrentThreadName("rpc-io");
       ctx->run();
     });

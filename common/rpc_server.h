@@ -32,6 +32,12 @@ class ServerConnection;
 struct RpcServerOptions {
   std::string listen_address = "127.0.0.1:0";  // "host:port"; port 0 picks a free port
   int io_threads = 1;
+  // true: each io thread runs an io_context of its own and a connection stays on one
+  // thread (no hand-over of a handler to another thread: one wake-up less per request),
+  // but a Handle that blocks holds up the other connections of its thread. false: the
+  // threads share one io_context, and any idle thread serves any connection (for a
+  // service whose Handle may block, e.g. in an fsync).
+  bool pin_connections = true;
   size_t max_frame_bytes = kDefaultMaxFrameBytes;
   uint32_t read_timeout_ms = 10000;
   uint32_t idle_timeout_ms = 600000;

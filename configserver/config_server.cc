@@ -48,6 +48,7 @@ Status ConfigServer::Start() {
   RpcServerOptions ro;
   ro.listen_address = options_.listen_address;
   ro.io_threads = options_.io_threads;
+  ro.pin_connections = false;  // a flip's persist (fsync) must not hold up other peers
   auto rpc = std::make_unique<RpcServer>(ro, service.get());
   s = rpc->Start();
   if (!s.ok()) {
