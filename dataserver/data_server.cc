@@ -114,6 +114,7 @@ Status DataServer::Start() {
   RpcServerOptions ro;
   ro.listen_address = options_.listen;
   ro.io_threads = options_.io_threads;
+  ro.pin_connections = options_.pin_connections;
   ro.max_frame_bytes = std::max<size_t>(kDefaultMaxFrameBytes, options_.max_value_bytes + 65536);
   ro.max_connections = options_.max_connections;
   ro.idle_timeout_ms = options_.idle_timeout_ms;

@@ -51,6 +51,7 @@ struct DataServerOptions {
   std::string data_dir;
 
   int io_threads = 2;
+  bool pin_connections = true;  // RpcServerOptions::pin_connections (see main.cc)
   // Threading (measured on 2 cores, 50 requests in flight, 100-byte values): without
   // fsync, writes inline on the io threads beat the pool (~57-92k vs ~49-68k puts/s:
   // the hand-off costs more than the write); with sync_writes the pool is used and
