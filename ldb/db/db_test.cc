@@ -26,16 +26,8 @@
 namespace ldb {
 namespace {
 
-testing::AssertionResult IsOk(const Status& s) {
-  if (s.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << s.ToString();
-}
-
-std::string Key(int i) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "key%06d", i);
-  return buf;
-}
+using test::IsOk;
+using test::Key;
 
 // Copies every file of `from` (except LOCK) into `to` through env: the image
 // a kill -9 would leave behind. REQUIRES: no background work is writing.

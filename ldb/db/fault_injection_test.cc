@@ -23,10 +23,7 @@
 namespace ldb {
 namespace {
 
-testing::AssertionResult IsOk(const Status& s) {
-  if (s.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << s.ToString();
-}
+using test::IsOk;
 
 // The fixed seed, or LDB_FAULT_SEED when set (logged either way).
 uint64_t Seed(uint64_t fixed) {

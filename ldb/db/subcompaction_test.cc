@@ -37,6 +37,8 @@
 namespace ldb {
 namespace {
 
+using test::IsOk;
+
 using Model = std::map<std::string, std::string>;
 
 constexpr int kNumKeys = 3000;
@@ -54,11 +56,6 @@ std::string Key(int i) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "k%06d", i);
   return buf;
-}
-
-testing::AssertionResult IsOk(const Status& s) {
-  if (s.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << s.ToString();
 }
 
 // Small buffers and files: many compactions, most big enough to split.
@@ -400,7 +397,6 @@ class FailRangeTablesEnv : public BackgroundThreadEnv {
   void Disarm() { armed_.store(false); }
   int failures() const { return failures_.load(); }
 
-
   Status NewWritableFile(const std::string& fname,
                          std::unique_ptr<WritableFile>* result) override {
     const bool table =
@@ -498,7 +494,6 @@ class TableNiceEnv : public BackgroundThreadEnv {
     std::lock_guard<std::mutex> l(mu_);
     return creations_;
   }
-
 
   Status NewWritableFile(const std::string& fname,
                          std::unique_ptr<WritableFile>* result) override {

@@ -1,7 +1,6 @@
 // TableCache through a DB: how often reads open table files, as counted by
 // the "ldb.table-opens" property, with a cache smaller and larger than the
 // DB's table count.
-#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -10,22 +9,15 @@
 #include "ldb/env.h"
 #include "ldb/options.h"
 #include "util/random.h"
+#include "util/testutil.h"
 
 namespace ldb {
 namespace {
 
-testing::AssertionResult IsOk(const Status& s) {
-  if (s.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << s.ToString();
-}
+using test::IsOk;
+using test::Key;
 
 constexpr int kKeys = 3000;
-
-std::string Key(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "key%06d", i);
-  return buf;
-}
 
 class TableCacheTest : public testing::Test {
  protected:

@@ -4,7 +4,6 @@
 // before it is acknowledged. These tests hold the background thread so that
 // the old memtable is not flushed (its writes live only in the old WAL),
 // then simulate a machine crash through FaultInjectionEnv.
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -16,14 +15,13 @@
 #include "ldb/env.h"
 #include "ldb/options.h"
 #include "util/fault_injection_env.h"
+#include "util/testutil.h"
 
 namespace ldb {
 namespace {
 
-testing::AssertionResult IsOk(const Status& s) {
-  if (s.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << s.ToString();
-}
+using test::IsOk;
+using test::Key;
 
 // An Env whose background jobs wait while the gate is closed. Thread-safe.
 class GateEnv : public EnvWrapper {
@@ -65,12 +63,6 @@ class GateEnv : public EnvWrapper {
   bool closed_ = false;
   std::vector<std::function<void()>> held_;
 };
-
-std::string Key(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "key%06d", i);
-  return buf;
-}
 
 class WalSwitchTest : public testing::Test {
  protected:

@@ -4,7 +4,6 @@
 // released), so that the state "level 0 full, but all of it being
 // compacted" lasts as long as the test needs.
 #include <condition_variable>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,14 +14,13 @@
 #include "ldb/db.h"
 #include "ldb/env.h"
 #include "ldb/options.h"
+#include "util/testutil.h"
 
 namespace ldb {
 namespace {
 
-testing::AssertionResult IsOk(const Status& s) {
-  if (s.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << s.ToString();
-}
+using test::IsOk;
+using test::Key;
 
 bool IsTableFile(const std::string& fname) {
   return fname.size() > 4 && fname.compare(fname.size() - 4, 4, ".ldb") == 0;
@@ -71,12 +69,6 @@ class HoldTableEnv : public EnvWrapper {
   int pass_ = 0;
   bool holding_ = false;
 };
-
-std::string Key(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "key%06d", i);
-  return buf;
-}
 
 // prefix + decimal n (not operator+ on a literal: GCC 12 warns falsely).
 std::string Tagged(const char* prefix, int n) {

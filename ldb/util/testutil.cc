@@ -10,6 +10,17 @@
 
 namespace ldb::test {
 
+testing::AssertionResult IsOk(const Status& s) {
+  if (s.ok()) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << s.ToString();
+}
+
+std::string Key(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "key%06d", i);
+  return buf;
+}
+
 std::string RandomString(Random* rnd, int len) {
   std::string r;
   r.reserve(len > 0 ? static_cast<size_t>(len) : 0);

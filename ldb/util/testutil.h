@@ -1,5 +1,5 @@
-// Helpers shared by the ldb tests: random strings and keys, compressible
-// data, and scratch directories.
+// Helpers shared by the ldb tests: Status assertions, numbered keys, random
+// strings and keys, compressible data, and scratch directories.
 //
 // All functions are thread-compatible (each Random is used by one thread).
 #ifndef LDB_UTIL_TESTUTIL_H_
@@ -7,10 +7,19 @@
 
 #include <string>
 
+#include "gtest/gtest.h"
 #include "ldb/slice.h"
+#include "ldb/status.h"
 #include "util/random.h"
 
 namespace ldb::test {
+
+// Success for an OK status, else a failure that prints it:
+// ASSERT_TRUE(IsOk(db->Put(...))).
+testing::AssertionResult IsOk(const Status& s);
+
+// "key" and i in 6 digits ("key000042"): keys that sort in numeric order.
+std::string Key(int i);
 
 // len printable ASCII characters (' ' to '~').
 std::string RandomString(Random* rnd, int len);
