@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -22,6 +24,13 @@ namespace tessera::ds {
 namespace {
 // Buckets a cleanup run may name before a table arrived (the key codec's limit).
 constexpr uint32_t kMaxCleanupBucket = (1u << 24) - 1;
+
+// A numeric ldb property; nullopt when ldb has no such property (or is closed).
+std::optional<uint64_t> NumberProperty(StorageManager* storage, const std::string& name) {
+  const std::string v = storage->Property(name);
+  if (v.empty()) return std::nullopt;
+  return std::strtoull(v.c_str(), nullptr, 10);
+}
 }  // namespace
 
 DataServer::DataServer(DataServerOptions options) : options_(std::move(options)) {}
@@ -382,16 +391,17 @@ proto::ServerStats DataServer::Stats() {
   st.set_removes(c.removes);
   st.set_errors(c.errors);
   st.set_db_bytes(storage_->ApproximateDiskBytes());
-  const std::string stalled = storage_->Property("ldb.write-stall-micros");
-  st.set_write_stall_ms(std::strtoull(stalled.c_str(), nullptr, 10) / 1000);
+  st.set_write_stall_ms(NumberProperty(storage_.get(), "ldb.write-stall-micros").value_or(0) /
+                        1000);
   uint64_t tables = 0;
   for (int level = 0;; ++level) {  // until ldb knows no such level
-    const std::string files = storage_->Property("ldb.num-files-at-level" + std::to_string(level));
-    if (files.empty()) break;
-    tables += std::strtoull(files.c_str(), nullptr, 10);
+    const auto files =
+        NumberProperty(storage_.get(), "ldb.num-files-at-level" + std::to_string(level));
+    if (!files) break;
+    tables += *files;
   }
   st.set_table_files(tables);
-  st.set_table_opens(std::strtoull(storage_->Property("ldb.table-opens").c_str(), nullptr, 10));
+  st.set_table_opens(NumberProperty(storage_.get(), "ldb.table-opens").value_or(0));
   for (const AreaStat& a : storage_->AreaStats()) {
     proto::AreaStats* out = st.add_areas();
     out->set_area(a.area);
