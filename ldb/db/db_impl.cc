@@ -623,6 +623,10 @@ std::string DBImpl::StatsString() {
   std::snprintf(buf, sizeof(buf), "Table cache: opens=%" PRIu64 "\n",
                 table_cache_->Opens());
   result.append(buf);
+  std::snprintf(buf, sizeof(buf),
+                "Ingested: files=%" PRIu64 " MB=%.1f\n", ingested_files_,
+                ingested_bytes_ / 1048576.0);
+  result.append(buf);
   result.append("Background error: ");
   result.append(bg_error_.ToString());
   result.append("\n");

@@ -5,6 +5,9 @@
 //                          MakeRoomForWrite
 //   db_impl_compaction.cc  background work: memtable flushes, compactions,
 //                          manual compactions
+//   db_impl_ingest.cc      IngestSorted: tables written outside the write
+//                          path, installed by whoever holds the background
+//                          slot
 //
 // Thread-safe (see ldb/db.h). One mutex (mutex_) guards the state below
 // marked "Protected by mutex_"; slow work (WAL writes, memtable inserts,
@@ -63,6 +66,8 @@ class DBImpl : public DB {
                                const Slice* end,
                                SelfLevelCompactionStats* stats) override;
   using DB::CompactRangeSelfLevel;
+  Status IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
+                      IngestStats* stats) override;
 
   // ---- Test hooks.
   // Compacts the files of `level` overlapping [*begin, *end] into level+1.
@@ -84,6 +89,8 @@ class DBImpl : public DB {
  private:
   friend class DB;
   struct CompactionState;
+  struct IngestJob;
+  struct SequenceRequest;
   struct SubcompactionState;
   struct Writer;
 
@@ -197,6 +204,13 @@ class DBImpl : public DB {
   // by the previous sync to queue again (0: start now). See the group commit
   // members below.
   uint64_t GatherWaitMicros() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // A sequence number above every one handed out so far, published (as the
+  // last sequence) before it returns, so every later write gets a larger
+  // one. Waits while a write group runs (its numbers are handed out but not
+  // published yet); that group serves the request when it ends.
+  SequenceNumber ReserveSequence() LOCKS_EXCLUDED(mutex_);
+  // Serves sequence_requests_. REQUIRES: no write group running.
+  void ServeSequenceRequests() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Makes sure mem_ has room for a write (or, with force, switches it out),
   // throttling or waiting on level 0 and the immutable memtable.
   // REQUIRES: this thread runs the write group (group_running_).
@@ -246,6 +260,10 @@ class DBImpl : public DB {
   // file in a key gap that the compaction's outputs then overlap).
   void CompactMemTable(bool level0_only = false)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // A new table file number, added to pending_outputs_ (the caller erases
+  // it once the file is installed or deleted) and to *numbers.
+  uint64_t NewPendingFileNumber(std::vector<uint64_t>* numbers)
+      LOCKS_EXCLUDED(mutex_);
   // Writes mem to level-0 table(s) (or deeper, when base is given, see
   // Version::PickLevelForMemTableOutput) and records them in *edit.
   Status WriteLevel0Table(MemTable* mem, VersionEdit* edit, Version* base)
@@ -281,6 +299,18 @@ class DBImpl : public DB {
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void CleanupCompaction(CompactionState* compact)
       EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  // ---- db_impl_ingest.cc
+  // Installs every queued IngestJob (each its own MANIFEST edit) and
+  // completes it. REQUIRES: this thread holds the background slot
+  // (background_compaction_scheduled_ set by it), so that no flush or
+  // compaction changes the current Version meanwhile; it releases mutex_
+  // while reading tables and writing the MANIFEST.
+  void InstallIngests() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The level an ingested run of [smallest, largest] goes to (see
+  // db_impl_ingest.cc), or NotSupported when a memtable holds a key of it.
+  Status PickIngestLevel(const Slice& smallest, const Slice& largest,
+                         int* level) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const Comparator* user_comparator() const {
     return internal_comparator_.user_comparator();
@@ -362,6 +392,10 @@ class DBImpl : public DB {
   port::CondVar group_cv_[2] = {port::CondVar(&wait_mu_),
                                 port::CondVar(&wait_mu_)};
 
+  // ReserveSequence calls waiting for the running write group to end.
+  std::vector<SequenceRequest*> sequence_requests_ GUARDED_BY(mutex_);
+  port::CondVar sequence_reserved_signal_{&mutex_};
+
   SnapshotList snapshots_ GUARDED_BY(mutex_);
 
   // Numbers of table files being written: not live yet, not obsolete.
@@ -374,6 +408,11 @@ class DBImpl : public DB {
   int level0_files_compacting_ GUARDED_BY(mutex_) = 0;
   uint64_t level0_bytes_compacting_ GUARDED_BY(mutex_) = 0;
   ManualCompaction* manual_compaction_ GUARDED_BY(mutex_) = nullptr;
+  // IngestSorted calls whose tables wait to be installed (oldest first).
+  std::deque<IngestJob*> pending_ingests_ GUARDED_BY(mutex_);
+  // Tables installed by IngestSorted since open, for "ldb.stats".
+  uint64_t ingested_files_ GUARDED_BY(mutex_) = 0;
+  uint64_t ingested_bytes_ GUARDED_BY(mutex_) = 0;
   // Whether the last background step served manual_compaction_: when
   // automatic work is due too, the two take turns.
   bool last_step_manual_ GUARDED_BY(mutex_) = false;

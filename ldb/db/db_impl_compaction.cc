@@ -3,8 +3,9 @@
 //
 // One background job runs at a time (Env::Schedule runs jobs in order, and
 // background_compaction_scheduled_ keeps at most one queued). Each job does
-// the most urgent thing: flush the immutable memtable, else a manual
-// compaction step, else what VersionSet::PickCompaction finds.
+// the most urgent thing: flush the immutable memtable, else install ingested
+// tables (db_impl_ingest.cc), else a manual compaction step, else what
+// VersionSet::PickCompaction finds.
 //
 // Parallel subcompactions: a big compaction is cut into disjoint user-key
 // ranges (SplitCompactionRanges), each merged by RunSubcompaction on its own
@@ -217,7 +218,7 @@ void DBImpl::MaybeScheduleCompaction() {
   if (shutting_down_.load(std::memory_order_acquire)) return;
   if (!bg_error_.ok()) return;
   if (imm_ == nullptr && manual_compaction_ == nullptr &&
-      !versions_->NeedsCompaction()) {
+      pending_ingests_.empty() && !versions_->NeedsCompaction()) {
     return;  // nothing to do
   }
   background_compaction_scheduled_ = true;
@@ -240,6 +241,10 @@ void DBImpl::BackgroundCompaction() {
   mutex_.AssertHeld();
   if (imm_ != nullptr) {
     CompactMemTable();
+    return;
+  }
+  if (!pending_ingests_.empty()) {
+    InstallIngests();
     return;
   }
 
@@ -360,12 +365,8 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
   if (options_.cut_flush_at_stop_before) {
     // Cut where the comparator says (e.g. at bucket boundaries). The
     // allocator runs without the mutex held by us, so it takes it.
-    auto new_file_number = [this, &numbers]() {
-      MutexLock l(&mutex_);
-      const uint64_t number = versions_->NewFileNumber();
-      pending_outputs_.insert(number);
-      numbers.push_back(number);
-      return number;
+    auto new_file_number = [this, &numbers] {
+      return NewPendingFileNumber(&numbers);
     };
     mutex_.Unlock();
     s = BuildTables(dbname_, env_, options_, table_cache_.get(), iter.get(),
@@ -417,6 +418,14 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
   stats.count = 1;
   stats_[level].Add(stats);
   return s;
+}
+
+uint64_t DBImpl::NewPendingFileNumber(std::vector<uint64_t>* numbers) {
+  MutexLock l(&mutex_);
+  const uint64_t number = versions_->NewFileNumber();
+  pending_outputs_.insert(number);
+  numbers->push_back(number);
+  return number;
 }
 
 void DBImpl::CompactMemTable(bool level0_only) {

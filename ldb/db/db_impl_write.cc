@@ -352,11 +352,44 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
     gather_deadline_micros_ = released_micros_ + limit;
   }
   group_running_ = false;
+  if (!sequence_requests_.empty()) ServeSequenceRequests();
   // The new front writer runs (or gathers) the next group. It cannot leave
   // while mutex_ is held, so it is woken right here.
   if (!writers_.empty() && writers_.front() != self) {
     WakeFront(writers_.front());
   }
+}
+
+// A ReserveSequence call waiting for a write group to end.
+struct DBImpl::SequenceRequest {
+  SequenceNumber sequence = 0;  // 0 until served
+};
+
+SequenceNumber DBImpl::ReserveSequence() {
+  MutexLock l(&mutex_);
+  SequenceRequest request;
+  if (!group_running_) {
+    sequence_requests_.push_back(&request);
+    ServeSequenceRequests();
+  } else {
+    // Served by the group's thread as it ends: this thread may be slow to
+    // get the CPU back (a niced bulk loader), and must not hold up the next
+    // group meanwhile.
+    sequence_requests_.push_back(&request);
+    while (request.sequence == 0) sequence_reserved_signal_.Wait();
+  }
+  return request.sequence;
+}
+
+void DBImpl::ServeSequenceRequests() {
+  mutex_.AssertHeld();
+  assert(!group_running_);
+  for (SequenceRequest* r : sequence_requests_) {
+    r->sequence = versions_->LastSequence() + 1;
+    versions_->SetLastSequence(r->sequence);
+  }
+  sequence_requests_.clear();
+  sequence_reserved_signal_.SignalAll();
 }
 
 Status DBImpl::SyncEarlierWals() {

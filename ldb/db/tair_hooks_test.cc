@@ -592,6 +592,68 @@ TEST_F(TairGcTest, ReclaimedBucketIsHiddenAtOnceAndPurgedInPlace) {
   EXPECT_EQ(2, bucket2_keys);
 }
 
+// A bucket coming back through IngestSorted (a migration into a node that
+// held it before): the ingested entries are above the reclaim, the
+// leftovers stay hidden, and the cleanup purges only the leftovers. With
+// reclaimed leftovers of the bucket in the memtable the ingest is refused:
+// they would hide the tables below them.
+TEST_F(TairGcTest, IngestedBucketIsVisibleAboveItsReclaimedLeftovers) {
+  options_.cut_flush_at_stop_before = true;
+  Open();
+  Fill(0, 4, 300, "old");
+  db_->CompactRange(nullptr, nullptr);
+  Fill(2, 2, 20, "mem");  // leftovers in the memtable too
+  cmp_.Reclaim(2, NumProperty("ldb.sequence"));
+  const uint64_t limit = NumProperty("ldb.largest-filenumber") + 1;
+
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  for (int i = 10; i < 110; ++i) {  // over the memtable's 10..19
+    keys.push_back(BKey(2, i));
+    values.push_back("ing" + std::to_string(i));
+  }
+  std::vector<std::pair<Slice, Slice>> entries;
+  for (size_t i = 0; i < keys.size(); ++i) entries.emplace_back(keys[i], values[i]);
+  EXPECT_TRUE(db_->IngestSorted(entries, nullptr).IsNotSupported());
+  Flush();  // the leftovers leave the memtable (reclaimed entries are not flushed)
+
+  IngestStats stats;
+  ASSERT_TRUE(db_->IngestSorted(entries, &stats).ok());
+  EXPECT_EQ("ing50", Get(BKey(2, 50)));
+  EXPECT_EQ("ing15", Get(BKey(2, 15)));
+  EXPECT_EQ("NOT_FOUND", Get(BKey(2, 150)));
+  EXPECT_EQ("NOT_FOUND", Get(BKey(2, 5)));
+  EXPECT_EQ("oldddd", Get(BKey(3, 150)).substr(0, 6));
+  for (const TableInfo& t : Tables()) {
+    if (t.level > 0) {
+      EXPECT_EQ(TestTairComparator::Bucket(t.smallest), TestTairComparator::Bucket(t.largest))
+          << "table " << t.number << " straddles buckets";
+    }
+  }
+
+  const std::string begin = TKey(0, 2, "");
+  const std::string end = TKey(0, 3, "");
+  const Slice b(begin), e(end);
+  ASSERT_TRUE(db_->CompactRangeSelfLevel(limit, &b, &e, nullptr).ok());
+  cmp_.Unreclaim(2);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ("ing50", Get(BKey(2, 50)));
+    EXPECT_EQ("ing109", Get(BKey(2, 109)));
+    EXPECT_EQ("ing10", Get(BKey(2, 10)));
+    EXPECT_EQ("NOT_FOUND", Get(BKey(2, 150)));
+    EXPECT_EQ("NOT_FOUND", Get(BKey(2, 5)));
+    int bucket2_keys = 0;
+    std::unique_ptr<Iterator> it = db_->NewIterator(ReadOptions());
+    for (it->Seek(begin); it->Valid() && TestTairComparator::Bucket(it->key()) == 2;
+         it->Next()) {
+      ++bucket2_keys;
+    }
+    EXPECT_EQ(100, bucket2_keys);
+    it.reset();
+    Open();
+  }
+}
+
 // Whole reclaimed files are dropped unread by regular compactions too.
 TEST_F(TairGcTest, RegularCompactionDropsReclaimedFilesWhole) {
   Open();

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ldb/comparator.h"
 #include "ldb/iterator.h"
@@ -39,6 +41,13 @@ struct SelfLevelCompactionStats {
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
   uint64_t bytes_dropped = 0;  // bytes_read + whole-file bytes - bytes_written
+};
+
+// What one IngestSorted call did.
+struct IngestStats {
+  uint64_t files = 0;  // table files written
+  uint64_t bytes = 0;  // their bytes
+  int level = -1;      // the level they went to
 };
 
 class DB {
@@ -108,6 +117,24 @@ class DB {
                                const Slice* end) {
     return CompactRangeSelfLevel(limit_filenumber, begin, end, nullptr);
   }
+
+  // Bulk load: writes `entries` (puts, keys strictly increasing under the
+  // comparator) straight into new table files, synced and recorded in the
+  // MANIFEST before it returns, without the WAL or the memtable (no flush
+  // and no level-0 compaction of them later: they go to the deepest level
+  // they can). Meant for key ranges the DB is not otherwise writing, such as
+  // a bucket migrating in. The entries share one new sequence number, above
+  // every write before the call: they shadow older entries of their keys
+  // and later writes shadow them.
+  // REQUIRES: no other write of a key in [first key, last key] while the
+  // call runs. The memtables are checked: when they hold a key of the range
+  // nothing is written and the result is NotSupported (write the entries
+  // through Write instead). InvalidArgument when the keys are not strictly
+  // increasing. A snapshot taken while the call runs sees the entries once
+  // it returns. Files are cut where Comparator::ShouldStopBefore says.
+  virtual Status IngestSorted(
+      const std::vector<std::pair<Slice, Slice>>& entries,
+      IngestStats* stats) = 0;
 };
 
 // Removes the DB's files and directory. The DB must be closed.

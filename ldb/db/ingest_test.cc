@@ -1,0 +1,342 @@
+// DB::IngestSorted: entries written straight into tables read back like
+// written ones, shadow older entries and are shadowed by later ones, survive
+// reopen and a crash, land as deep as the levels above allow, and are
+// refused (nothing written) when the memtable holds a key of their range.
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/db_impl.h"
+#include "db/dbformat.h"
+#include "gtest/gtest.h"
+#include "ldb/db.h"
+#include "ldb/env.h"
+#include "ldb/iterator.h"
+#include "ldb/options.h"
+#include "util/fault_injection_env.h"
+#include "util/testutil.h"
+
+namespace ldb {
+namespace {
+
+using test::IsOk;
+
+// "<prefix><5 digits>".
+std::string K(const std::string& prefix, int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%05d", i);
+  return prefix + buf;
+}
+
+// Owns the keys and values an IngestSorted call points into.
+struct SortedRun {
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  std::vector<std::pair<Slice, Slice>> Entries() const {
+    std::vector<std::pair<Slice, Slice>> out;
+    for (size_t i = 0; i < keys.size(); ++i) out.emplace_back(keys[i], values[i]);
+    return out;
+  }
+};
+
+// Keys prefix+[first, last) with values tag + key.
+SortedRun MakeRun(const std::string& prefix, int first, int last, const std::string& tag) {
+  SortedRun r;
+  for (int i = first; i < last; ++i) {
+    r.keys.push_back(K(prefix, i));
+    r.values.push_back(tag + r.keys.back());
+  }
+  return r;
+}
+
+class IngestTest : public testing::Test {
+ protected:
+  IngestTest()
+      : mem_env_(NewMemEnv(Env::Default())), env_(mem_env_.get()) {
+    options_.env = &env_;
+    options_.create_if_missing = true;
+    options_.write_buffer_size = 64 << 10;
+    options_.max_file_size = 32 << 10;
+  }
+  ~IngestTest() override { db_.reset(); }
+
+  void Open() {
+    db_.reset();
+    ASSERT_TRUE(IsOk(DB::Open(options_, "/db", &db_)));
+  }
+  DBImpl* dbfull() { return static_cast<DBImpl*>(db_.get()); }
+  void Put(const std::string& k, const std::string& v) {
+    ASSERT_TRUE(IsOk(db_->Put(WriteOptions(), k, v)));
+  }
+  std::string Get(const std::string& k, const Snapshot* snap = nullptr) {
+    ReadOptions ro;
+    ro.snapshot = snap;
+    std::string v;
+    Status s = db_->Get(ro, k, &v);
+    if (s.IsNotFound()) return "NOT_FOUND";
+    if (!s.ok()) return "ERROR: " + s.ToString();
+    return v;
+  }
+  Status Ingest(const SortedRun& r, IngestStats* stats = nullptr) {
+    return db_->IngestSorted(r.Entries(), stats);
+  }
+  int FilesAtLevel(int level) {
+    std::string v;
+    EXPECT_TRUE(db_->GetProperty("ldb.num-files-at-level" + std::to_string(level), &v));
+    return std::stoi(v);
+  }
+  int TotalFiles() {
+    int n = 0;
+    for (int l = 0; l < config::kNumLevels; ++l) n += FilesAtLevel(l);
+    return n;
+  }
+  // Table files in the directory, live or not.
+  int TableFilesOnDisk() {
+    std::vector<std::string> children;
+    EXPECT_TRUE(IsOk(env_.GetChildren("/db", &children)));
+    int n = 0;
+    for (const std::string& c : children) {
+      n += c.size() > 4 && c.compare(c.size() - 4, 4, ".ldb") == 0;
+    }
+    return n;
+  }
+  // Every visible key=value, forward; the backward walk must agree.
+  std::map<std::string, std::string> Contents() {
+    std::map<std::string, std::string> fwd;
+    std::unique_ptr<Iterator> it = db_->NewIterator(ReadOptions());
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      fwd[it->key().ToString()] = it->value().ToString();
+    }
+    EXPECT_TRUE(IsOk(it->status()));
+    size_t back = 0;
+    for (it->SeekToLast(); it->Valid(); it->Prev()) ++back;
+    EXPECT_EQ(fwd.size(), back);
+    return fwd;
+  }
+  // Levels 0..kNumLevels-1 get three writes of [a, z] so level 0 ends up
+  // with a file spanning everything: flushes go below level 0 only while
+  // they overlap nothing.
+  void FlushSpanningFile(const std::string& tag) {
+    Put("a", tag);
+    Put("z", tag);
+    ASSERT_TRUE(IsOk(dbfull()->TEST_CompactMemTable()));
+  }
+
+  std::unique_ptr<Env> mem_env_;
+  FaultInjectionEnv env_;
+  Options options_;
+  std::unique_ptr<DB> db_;
+};
+
+TEST_F(IngestTest, EntriesReadBackAndSurviveReopen) {
+  Open();
+  Put("a", "va");
+  Put("z", "vz");
+  const SortedRun run = MakeRun("m", 0, 2000, "ing-");
+  IngestStats stats;
+  ASSERT_TRUE(IsOk(Ingest(run, &stats)));
+  // Nothing overlaps the range (the memtable holds a and z only): the
+  // deepest level.
+  EXPECT_EQ(config::kNumLevels - 1, stats.level);
+  EXPECT_GE(stats.files, 1u);
+  EXPECT_GT(stats.bytes, 2000u);  // compressed: keys share prefixes
+  EXPECT_EQ(static_cast<int>(stats.files), FilesAtLevel(config::kNumLevels - 1));
+  std::string st;
+  ASSERT_TRUE(db_->GetProperty("ldb.stats", &st));
+  EXPECT_NE(st.find("Ingested: files=" + std::to_string(stats.files)), std::string::npos)
+      << st;
+
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = 0; i < 2000; i += 97) EXPECT_EQ("ing-" + K("m", i), Get(K("m", i)));
+    EXPECT_EQ("NOT_FOUND", Get(K("m", 2000)));
+    const auto contents = Contents();
+    EXPECT_EQ(2002u, contents.size());
+    EXPECT_EQ("va", contents.at("a"));
+    EXPECT_EQ("ing-" + K("m", 1999), contents.at(K("m", 1999)));
+    Open();
+  }
+}
+
+TEST_F(IngestTest, ShadowsOlderEntriesAndLaterWritesShadowIt) {
+  Open();
+  for (int i = 0; i < 100; ++i) Put(K("m", i), "old");
+  db_->CompactRange(nullptr, nullptr);
+  ASSERT_EQ(0, FilesAtLevel(0));
+  const Snapshot* before = db_->GetSnapshot();
+
+  const SortedRun run = MakeRun("m", 50, 150, "ing-");
+  IngestStats stats;
+  ASSERT_TRUE(IsOk(Ingest(run, &stats)));
+  // Above the level that holds the old keys.
+  int old_level = -1;
+  for (int l = 0; l < config::kNumLevels; ++l) {
+    if (FilesAtLevel(l) > static_cast<int>(l == stats.level ? stats.files : 0)) old_level = l;
+  }
+  EXPECT_LT(stats.level, old_level);
+  EXPECT_EQ("old", Get(K("m", 10)));
+  EXPECT_EQ("ing-" + K("m", 60), Get(K("m", 60)));
+  EXPECT_EQ("ing-" + K("m", 140), Get(K("m", 140)));
+  // A snapshot from before the call does not see the entries.
+  EXPECT_EQ("old", Get(K("m", 60), before));
+  EXPECT_EQ("NOT_FOUND", Get(K("m", 140), before));
+  db_->ReleaseSnapshot(before);
+
+  Put(K("m", 60), "new");
+  ASSERT_TRUE(IsOk(db_->Delete(WriteOptions(), K("m", 70))));
+  EXPECT_EQ("new", Get(K("m", 60)));
+  EXPECT_EQ("NOT_FOUND", Get(K("m", 70)));
+  Open();
+  // Written after the reopen: the sequence numbers handed out now are above
+  // the ingested entries' (the MANIFEST recorded it).
+  Put(K("m", 80), "after-reopen");
+  EXPECT_EQ("after-reopen", Get(K("m", 80)));
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ("old", Get(K("m", 10)));
+    EXPECT_EQ("new", Get(K("m", 60)));
+    EXPECT_EQ("NOT_FOUND", Get(K("m", 70)));
+    EXPECT_EQ("after-reopen", Get(K("m", 80)));
+    EXPECT_EQ("ing-" + K("m", 90), Get(K("m", 90)));
+    EXPECT_EQ(149u, Contents().size());  // 0..149 without 70
+    db_->CompactRange(nullptr, nullptr);
+    Open();
+  }
+}
+
+TEST_F(IngestTest, MemtableHoldingAKeyOfTheRangeRefusesAndWritesNothing) {
+  Open();
+  Put(K("m", 500), "mem");
+  const int files_before = TotalFiles();
+  const int on_disk_before = TableFilesOnDisk();
+  Status s = Ingest(MakeRun("m", 0, 1000, "ing-"));
+  EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
+  EXPECT_EQ("mem", Get(K("m", 500)));
+  EXPECT_EQ("NOT_FOUND", Get(K("m", 0)));
+  EXPECT_EQ(files_before, TotalFiles());
+  EXPECT_EQ(on_disk_before, TableFilesOnDisk());
+  // A range beside it is fine.
+  EXPECT_TRUE(IsOk(Ingest(MakeRun("n", 0, 10, "ing-"))));
+  EXPECT_EQ("ing-" + K("n", 3), Get(K("n", 3)));
+}
+
+TEST_F(IngestTest, KeysNotStrictlyIncreasingAreRejected) {
+  Open();
+  SortedRun r = MakeRun("m", 0, 10, "v");
+  std::swap(r.keys[3], r.keys[4]);
+  EXPECT_TRUE(Ingest(r).IsInvalidArgument());
+  SortedRun dup = MakeRun("m", 0, 10, "v");
+  dup.keys[5] = dup.keys[4];
+  EXPECT_TRUE(Ingest(dup).IsInvalidArgument());
+  EXPECT_EQ("NOT_FOUND", Get(K("m", 0)));
+  EXPECT_EQ(0, TotalFiles());
+  EXPECT_TRUE(IsOk(Ingest(SortedRun())));  // empty: nothing to do
+  EXPECT_EQ(0, TotalFiles());
+}
+
+TEST_F(IngestTest, Level0FileHoldingAKeyTakesTheTablesAsItsNewest) {
+  Open();
+  Put(K("m", 5), "flushed");
+  for (int i = 0; i < 3; ++i) FlushSpanningFile("f" + std::to_string(i));
+  ASSERT_GE(FilesAtLevel(0), 1);
+  // Where K("m", 5) ended up: the first flush (nothing overlapped it then)
+  // went below level 0. Put it in level 0 for sure.
+  Put(K("m", 6), "flushed");
+  FlushSpanningFile("f3");
+  ASSERT_GE(FilesAtLevel(0), 1);
+  IngestStats stats;
+  ASSERT_TRUE(IsOk(Ingest(MakeRun("m", 0, 20, "ing-"), &stats)));
+  EXPECT_EQ(0, stats.level);
+  EXPECT_EQ("ing-" + K("m", 6), Get(K("m", 6)));
+  EXPECT_EQ("ing-" + K("m", 5), Get(K("m", 5)));
+  db_->CompactRange(nullptr, nullptr);
+  EXPECT_EQ("ing-" + K("m", 6), Get(K("m", 6)));
+  Open();
+  EXPECT_EQ("ing-" + K("m", 6), Get(K("m", 6)));
+  EXPECT_EQ("f3", Get("z"));
+}
+
+TEST_F(IngestTest, FilesSpanningTheRangeWithoutItsKeysDoNotHoldItUp) {
+  Open();
+  for (int i = 0; i < 4; ++i) FlushSpanningFile("f" + std::to_string(i));
+  ASSERT_GE(FilesAtLevel(0), 1);
+  IngestStats stats;
+  ASSERT_TRUE(IsOk(Ingest(MakeRun("m", 0, 20, "ing-"), &stats)));
+  EXPECT_EQ(config::kNumLevels - 1, stats.level);
+  EXPECT_EQ("ing-" + K("m", 7), Get(K("m", 7)));
+  EXPECT_EQ("f3", Get("a"));
+}
+
+TEST_F(IngestTest, AcknowledgedIngestSurvivesACrash) {
+  Open();
+  Put("a", "unsynced");
+  ASSERT_TRUE(IsOk(Ingest(MakeRun("m", 0, 500, "ing-"))));
+  env_.SetFilesystemActive(false);
+  db_.reset();
+  ASSERT_TRUE(IsOk(env_.DropUnsyncedFileData()));
+  ASSERT_TRUE(IsOk(env_.RemoveFilesCreatedAfterLastDirSync()));
+  env_.ResetState();
+  env_.SetFilesystemActive(true);
+  Open();
+  for (int i = 0; i < 500; i += 50) EXPECT_EQ("ing-" + K("m", i), Get(K("m", i)));
+  Put(K("m", 3), "after");
+  EXPECT_EQ("after", Get(K("m", 3)));
+}
+
+TEST_F(IngestTest, FailedWriteLeavesNoTrace) {
+  Open();
+  const int on_disk_before = TableFilesOnDisk();
+  env_.InjectWriteErrors(1);
+  Status s = Ingest(MakeRun("m", 0, 500, "ing-"));
+  EXPECT_FALSE(s.ok());
+  env_.InjectWriteErrors(0);
+  EXPECT_EQ("NOT_FOUND", Get(K("m", 1)));
+  EXPECT_EQ(on_disk_before, TableFilesOnDisk());
+  Open();
+  EXPECT_EQ("NOT_FOUND", Get(K("m", 1)));
+  ASSERT_TRUE(IsOk(Ingest(MakeRun("m", 0, 500, "ing-"))));
+  EXPECT_EQ("ing-" + K("m", 1), Get(K("m", 1)));
+}
+
+// Ingests of many ranges while writers fill other keys (flushes and
+// compactions run all along, so some ingests wait for the background
+// thread and some take its slot; sequence reservations meet running write
+// groups).
+TEST_F(IngestTest, ConcurrentWritesAndIngests) {
+  Open();
+  constexpr int kWriters = 2;
+  constexpr int kWrites = 4000;
+  constexpr int kRanges = 40;
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWriters; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string prefix = "w" + std::to_string(t) + "-";
+      for (int i = 0; i < kWrites && !failed; ++i) {
+        if (!db_->Put(WriteOptions(), K(prefix, i), std::string(100, 'x')).ok()) failed = true;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int r = 0; r < kRanges && !failed; ++r) {
+      const SortedRun run = MakeRun("i" + std::to_string(100 + r) + "-", 0, 200, "ing-");
+      if (!db_->IngestSorted(run.Entries(), nullptr).ok()) failed = true;
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  ASSERT_FALSE(failed);
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto contents = Contents();
+    EXPECT_EQ(static_cast<size_t>(kWriters * kWrites + kRanges * 200), contents.size());
+    for (int r = 0; r < kRanges; r += 7) {
+      const std::string k = K("i" + std::to_string(100 + r) + "-", 123);
+      EXPECT_EQ("ing-" + k, Get(k));
+    }
+    Open();
+  }
+}
+
+}  // namespace
+}  // namespace ldb
