@@ -93,6 +93,7 @@ Status DataServer::Start() {
   so.block_cache_bytes = options_.block_cache_bytes;
   so.max_open_files = options_.max_open_tables;
   so.compaction_nice = options_.background_nice;
+  so.migrate_ingest_min_bytes = options_.migrate_ingest_min_bytes;
   s = StorageManager::Open(so, &storage_);
   if (!s.ok()) return s;
 
@@ -107,7 +108,7 @@ Status DataServer::Start() {
   // on 2026-11-21 with smaller writes (nice 10, 32 KiB per write instead of 128):
   // 3 interleaved bench_migration runs each gave 51-83 MB/s and a client p99 of
   // 19-41 ms during the migration, against 84-96 MB/s and 9-15 ms at nice 0.
-  ho.migrate_apply_nice = 0;
+  ho.migrate_apply_nice = options_.migrate_apply_nice;
   ho.migrate_apply_threads = options_.migrate_apply_threads;
   handler_ = std::make_unique<RequestHandler>(ho, storage_.get(), [this](uint64_t) {
     if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow();

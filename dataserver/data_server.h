@@ -79,6 +79,10 @@ struct DataServerOptions {
   // Threads applying incoming migration batches (RequestHandlerOptions): 1 keeps
   // a migration to at most one CPU's worth of nice-0 work on this node (see main.cc).
   int migrate_apply_threads = 1;
+  int migrate_apply_nice = 0;  // RequestHandlerOptions::migrate_apply_nice
+  // Incoming scan batches of at least this many bytes go straight into ldb tables
+  // (StorageOptions::migrate_ingest_min_bytes; SIZE_MAX: never).
+  size_t migrate_ingest_min_bytes = 64u << 10;
   uint64_t migrate_bytes_per_sec = 0;
   size_t migrate_batch_bytes = 1u << 20;
   size_t migrate_batch_entries = 1024;

@@ -76,6 +76,12 @@ DEFINE_int32(migrate_parallel, 2, "Outgoing buckets migrated at once (1..64).");
 // 5.8-16.5 ms with 2, throughput 71-136 MB/s against 86-123 (the same in 2 pairs).
 DEFINE_int32(migrate_apply_threads, 1, "Threads applying incoming migration batches "
              "(1..16); each takes up to a CPU at normal priority while a migration runs.");
+DEFINE_int64(migrate_ingest_min_bytes, 64 << 10, "Incoming migration scan batches of at "
+             "least this many bytes are written straight into table files (no WAL, memtable "
+             "or flush); smaller ones, and catch-up batches, through the write path. -1 = "
+             "never.");
+DEFINE_int32(migrate_apply_nice, 0, "CPU niceness (0..19) of the threads applying incoming "
+             "migration batches.");
 DEFINE_int64(migrate_bytes_per_sec, 0, "Bandwidth cap of outgoing migration, all buckets "
              "together, in bytes per second (0 = unlimited).");
 DEFINE_int64(migrate_batch_bytes, 1 << 20, "Bytes of keys + values per migration batch "
@@ -136,6 +142,9 @@ bool ValidateBatchBytes(const char* f, int64_t v) {
   return InRange<int64_t>(f, v, 4 << 10, 8 << 20);
 }
 bool ValidateBatchEntries(const char* f, int32_t v) { return InRange(f, v, 1, 65536); }
+bool ValidateIngestMinBytes(const char* f, int64_t v) {
+  return InRange<int64_t>(f, v, -1, int64_t{1} << 40);
+}
 bool ValidateMigrateTimeout(const char* f, int32_t v) { return InRange(f, v, 100, 600000); }
 bool ValidateCleanupPause(const char* f, int32_t v) { return InRange(f, v, 0, 3600000); }
 bool ValidateWindow(const char* flag, const std::string& value) {
@@ -167,6 +176,8 @@ DEFINE_validator(migrate_apply_threads, &ValidateApplyThreads);
 DEFINE_validator(migrate_bytes_per_sec, &ValidateRate);
 DEFINE_validator(migrate_batch_bytes, &ValidateBatchBytes);
 DEFINE_validator(migrate_batch_entries, &ValidateBatchEntries);
+DEFINE_validator(migrate_apply_nice, &ValidateNice);
+DEFINE_validator(migrate_ingest_min_bytes, &ValidateIngestMinBytes);
 DEFINE_validator(migrate_rpc_timeout_ms, &ValidateMigrateTimeout);
 DEFINE_validator(cleanup_pause_ms, &ValidateCleanupPause);
 DEFINE_validator(cleanup_window, &ValidateWindow);
@@ -288,6 +299,10 @@ int main(int argc, char** argv) {
   options.idle_timeout_ms = static_cast<uint32_t>(FLAGS_idle_timeout_ms);
   options.migrate_parallel = FLAGS_migrate_parallel;
   options.migrate_apply_threads = FLAGS_migrate_apply_threads;
+  options.migrate_apply_nice = FLAGS_migrate_apply_nice;
+  options.migrate_ingest_min_bytes = FLAGS_migrate_ingest_min_bytes < 0
+                                         ? SIZE_MAX
+                                         : static_cast<size_t>(FLAGS_migrate_ingest_min_bytes);
   options.migrate_bytes_per_sec = static_cast<uint64_t>(FLAGS_migrate_bytes_per_sec);
   options.migrate_batch_bytes = static_cast<size_t>(FLAGS_migrate_batch_bytes);
   options.migrate_batch_entries = static_cast<size_t>(FLAGS_migrate_batch_entries);

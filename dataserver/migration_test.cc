@@ -187,6 +187,9 @@ class MigrationTest : public ::testing::Test {
     o.cleanup_pause_ms = 0;
     o.migrate_batch_entries = 64;
     o.migrate_retry_backoff_ms = 20;
+    // Every scan batch goes into tables (IngestSorted), however small; one test
+    // below keeps the write path.
+    o.migrate_ingest_min_bytes = 0;
     if (tune) tune(&o);
     auto ds = std::make_unique<DataServer>(o);
     Status s = ds->Start();
@@ -324,6 +327,7 @@ TEST_F(MigrationTest, BucketStreamsIdenticallyAndCleanupFreesIt) {
   proto::ServerStats st = a_->Stats();
   EXPECT_EQ(st.migration().keys_sent(), keys.size());  // expired keys were not sent
   EXPECT_EQ(b_->Stats().migration().buckets_received(), 1u);
+  EXPECT_GE(b_->storage()->IngestedBatches(), keys.size() / 64);  // straight into tables
   // Both remember the flipped table (during a migration the table file is written
   // by the heartbeat rather than at every install).
   for (const char* name : {"a", "b"}) {
@@ -490,7 +494,10 @@ TEST_F(MigrationTest, BatchesAreIdempotentAndFirstReclaimsEarlierAttempts) {
 }
 
 TEST_F(MigrationTest, RestartedDestinationIsRefilledByTheSource) {
-  StartBoth([](DataServerOptions* o) { o->migrate_rpc_timeout_ms = 500; });
+  StartBoth([](DataServerOptions* o) {
+    o->migrate_rpc_timeout_ms = 500;
+    o->migrate_ingest_min_bytes = SIZE_MAX;  // scan batches through the write path
+  });
   const std::vector<std::string> keys = KeysOfBucket(kMoving, 200, "r");
   for (const std::string& k : keys) ASSERT_EQ(Put(a_.get(), k, "v" + k).code(), proto::OK);
   // B is down while the plan is published: A's attempts fail and are redone.
@@ -505,7 +512,10 @@ TEST_F(MigrationTest, RestartedDestinationIsRefilledByTheSource) {
       },
       std::chrono::seconds(20)));
   // B comes back on the same address.
-  b_ = StartServer("b", [&](DataServerOptions* o) { o->listen = b_addr; });
+  b_ = StartServer("b", [&](DataServerOptions* o) {
+    o->listen = b_addr;
+    o->migrate_ingest_min_bytes = SIZE_MAX;
+  });
   ASSERT_TRUE(WaitFor([&] { return cs_.flips() == 1; }, std::chrono::seconds(20)));
   WaitSame();
   for (const std::string& k : keys) {
@@ -513,6 +523,7 @@ TEST_F(MigrationTest, RestartedDestinationIsRefilledByTheSource) {
     ASSERT_EQ(r.code(), proto::OK);
     EXPECT_EQ(r.get().value(), "v" + k);
   }
+  EXPECT_EQ(b_->storage()->IngestedBatches(), 0u);
 }
 
 // The cleanup RPC: status while the time window holds the reclaimed bucket back,

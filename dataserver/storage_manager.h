@@ -98,6 +98,11 @@ struct StorageOptions {
   int compaction_nice = 10;
   // fsync the WAL before a write is acknowledged (ldb group commit shares the sync).
   bool sync_writes = false;
+  // A migration scan batch (fresh keys) of at least this many bytes is written
+  // straight into ldb tables (ldb::DB::IngestSorted): no WAL, memtable, flush or
+  // level-0 compaction of it. Smaller batches, and every catch-up batch, go
+  // through the write path. SIZE_MAX: never.
+  size_t migrate_ingest_min_bytes = 64u << 10;
   size_t lock_stripes = 1024;  // mutexes for per-key atomicity (rounded up to 2^n)
   bool count_on_open = true;   // scan the DB in Open to compute per-area keys/bytes
 };
@@ -164,6 +169,10 @@ class StorageManager final : public migration::BucketStore {
   uint64_t ApproximateDiskBytes();
   // An ldb property ("ldb.stats", ...), empty when unknown.
   std::string Property(const std::string& name);
+
+  // Migration scan batches written straight into tables so far
+  // (StorageOptions::migrate_ingest_min_bytes).
+  uint64_t IngestedBatches() const { return ingested_batches_.load(std::memory_order_relaxed); }
 
   // The clock used for TTLs: env->NowSeconds().
   uint32_t NowSeconds() const;
@@ -246,6 +255,11 @@ class StorageManager final : public migration::BucketStore {
   // Records (area, key) when bucket is recording. REQUIRES: the key's stripe held.
   void RecordChange(uint32_t bucket, uint32_t area, std::string_view key);
   uint64_t LargestFileNumber();
+  // ApplyMigrated's table path for a scan batch: *ingested false (and OK) when
+  // the batch must be written instead.
+  Status IngestMigrated(uint32_t bucket,
+                        const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries,
+                        bool* ingested);
   // Deletes the key and un-accounts `old`. REQUIRES: the key's stripe held.
   Status DeleteLocked(uint32_t area, std::string_view key, uint32_t bucket,
                       const Existing& old);
@@ -277,6 +291,7 @@ class StorageManager final : public migration::BucketStore {
   std::unique_ptr<std::atomic<uint64_t>[]> touched_;  // kAreaCount / 64 words
 
   std::atomic<bool> closed_{false};
+  std::atomic<uint64_t> ingested_batches_{0};
   std::mutex recount_mu_;  // one Recount at a time
 
   // Migration state: fenced buckets and the change sets of recording buckets. The

@@ -188,10 +188,17 @@ Status StorageManager::ApplyMigrated(
     bool fresh_keys) {
   if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
   if (bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
+  size_t batch_bytes = 0;
   for (const proto::MigratedEntry& e : entries) {
     if (e.area() >= kAreaCount || e.key().empty()) {
       return Status::InvalidArgument("bad migrated key");
     }
+    batch_bytes += e.key().size() + e.value().size();
+  }
+  if (fresh_keys && batch_bytes >= options_.migrate_ingest_min_bytes) {
+    bool ingested = false;
+    Status s = IngestMigrated(bucket, entries, &ingested);
+    if (!s.ok() || ingested) return s;
   }
   const uint32_t now = NowSeconds();
   struct AreaDelta {
@@ -274,6 +281,54 @@ Status StorageManager::ApplyMigrated(
     }
   }
   return commit();
+}
+
+// A scan batch as ldb tables. The source scans the bucket in stored-key order,
+// so the batch is sorted and later batches of the attempt come after it; the
+// first batch's reclaim is below the sequence number IngestSorted takes, so
+// what an earlier attempt or owner left stays hidden. IngestSorted refuses
+// (NotSupported) when the memtable holds a key of the batch's range (what an
+// abandoned attempt's catch-up wrote, still hidden by the reclaim, would hide
+// the tables below it); InvalidArgument when the keys are not in order (a
+// source that scans differently). Either way *ingested stays false and the
+// caller writes the batch instead.
+Status StorageManager::IngestMigrated(
+    uint32_t bucket, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries,
+    bool* ingested) {
+  *ingested = false;
+  const uint32_t now = NowSeconds();
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  keys.reserve(entries.size());
+  values.reserve(entries.size());
+  std::vector<std::pair<uint32_t, int64_t>> area_bytes;  // per entry written
+  for (const proto::MigratedEntry& e : entries) {
+    if (e.removed() || (e.expire_at() != 0 && e.expire_at() <= now)) continue;
+    keys.emplace_back();
+    values.emplace_back();
+    EncodeRecord(e.area(), e.key(), bucket, e.version(), e.created(), e.modified(),
+                 e.expire_at(), e.value(), &keys.back(), &values.back());
+    area_bytes.emplace_back(e.area(), static_cast<int64_t>(e.key().size() + e.value().size()));
+  }
+  std::vector<std::pair<ldb::Slice, ldb::Slice>> sorted;
+  sorted.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) sorted.emplace_back(keys[i], values[i]);
+  ldb::IngestStats stats;
+  ldb::Status ls = db_->IngestSorted(sorted, &stats);
+  if (ls.IsNotSupported() || ls.IsInvalidArgument()) {
+    LOG_EVERY_N(INFO, 100) << "storage " << options_.data_dir << ": bucket " << bucket
+                           << " batch written instead of ingested: " << ls.ToString();
+    return Status::OK();
+  }
+  if (!ls.ok()) return FromLdb(ls, "ingest migrated entries");
+  for (const auto& [area, bytes] : area_bytes) {
+    AreaCounters& ac = Area(area);
+    ac.keys.fetch_add(1, std::memory_order_relaxed);
+    ac.bytes.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  ingested_batches_.fetch_add(1, std::memory_order_relaxed);
+  *ingested = true;
+  return Status::OK();
 }
 
 uint64_t StorageManager::LargestFileNumber() {
