@@ -111,6 +111,7 @@ struct DBImpl::IngestJob {
   std::vector<FileMetaData> metas;
   Slice smallest;  // user keys: the caller's first and last key
   Slice largest;
+  bool taken = false;  // popped by an installer, which will set done
   bool done = false;
   Status status;
   int level = -1;
@@ -156,9 +157,11 @@ Status DBImpl::IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
       MaybeScheduleCompaction();
       background_work_finished_signal_.SignalAll();
     } else {
-      // The background thread installs it before its next step.
-      while (!job.done && bg_error_.ok() &&
-             !shutting_down_.load(std::memory_order_acquire)) {
+      // The background thread installs it before its next step. Once taken,
+      // the installer owns the job until it sets done (it may be writing the
+      // MANIFEST with the mutex released): wait for that even on an error.
+      while (!job.done && (job.taken || (bg_error_.ok() &&
+                                         !shutting_down_.load(std::memory_order_acquire)))) {
         background_work_finished_signal_.Wait();
       }
       if (!job.done) {
@@ -191,6 +194,7 @@ void DBImpl::InstallIngests() {
   while (!pending_ingests_.empty()) {
     IngestJob* job = pending_ingests_.front();
     pending_ingests_.pop_front();
+    job->taken = true;
     Status s = bg_error_;
     int level = 0;
     if (s.ok()) s = PickIngestLevel(job->smallest, job->largest, &level);
