@@ -33,16 +33,7 @@ std::string Value(int i, int round, size_t len = 200) {
   return v;
 }
 
-std::string Get(DB* db, const std::string& key,
-                const Snapshot* snapshot = nullptr) {
-  ReadOptions ro;
-  ro.snapshot = snapshot;
-  std::string value;
-  Status s = db->Get(ro, key, &value);
-  if (s.IsNotFound()) return "NOT_FOUND";
-  if (!s.ok()) return s.ToString();
-  return value;
-}
+using test::Get;
 
 std::string Property(DB* db, const std::string& name) {
   std::string value;

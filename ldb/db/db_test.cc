@@ -91,13 +91,7 @@ class DBTest : public testing::TestWithParam<EnvKind> {
 
   // The value, "NOT_FOUND", or "ERROR: <status>".
   std::string Get(const std::string& k, const Snapshot* snap = nullptr) {
-    ReadOptions ro;
-    ro.snapshot = snap;
-    std::string value;
-    Status s = db_->Get(ro, k, &value);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return value;
+    return test::Get(db_.get(), k, snap);
   }
 
   // "k1=v1,k2=v2," forward; checks the backward walk agrees.

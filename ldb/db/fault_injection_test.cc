@@ -79,13 +79,7 @@ class FaultInjectionTest : public testing::TestWithParam<BaseEnv> {
   }
 
   // "NOT_FOUND", the value, or "ERROR: ...".
-  std::string Get(const std::string& k) {
-    std::string v;
-    Status s = db_->Get(ReadOptions(), k, &v);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return v;
-  }
+  std::string Get(const std::string& k) { return test::Get(db_.get(), k); }
 
   std::unique_ptr<Env> mem_env_;
   Env* base_env_ = nullptr;

@@ -73,13 +73,7 @@ class IngestTest : public testing::Test {
     ASSERT_TRUE(IsOk(db_->Put(WriteOptions(), k, v)));
   }
   std::string Get(const std::string& k, const Snapshot* snap = nullptr) {
-    ReadOptions ro;
-    ro.snapshot = snap;
-    std::string v;
-    Status s = db_->Get(ro, k, &v);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return v;
+    return test::Get(db_.get(), k, snap);
   }
   Status Ingest(const SortedRun& r, IngestStats* stats = nullptr) {
     return db_->IngestSorted(r.Entries(), stats);

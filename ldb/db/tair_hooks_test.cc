@@ -30,6 +30,7 @@
 #include "ldb/iterator.h"
 #include "ldb/options.h"
 #include "util/random.h"
+#include "util/testutil.h"
 
 namespace ldb {
 namespace {
@@ -178,13 +179,7 @@ class TairHooksTest : public testing::Test {
     ASSERT_TRUE(db_->Put(WriteOptions(), k, v).ok());
   }
   std::string Get(const std::string& k, const Snapshot* snap = nullptr) {
-    ReadOptions ro;
-    ro.snapshot = snap;
-    std::string value;
-    Status s = db_->Get(ro, k, &value);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
-    return value;
+    return test::Get(db_.get(), k, snap);
   }
   void Flush() { ASSERT_TRUE(dbfull()->TEST_CompactMemTable().ok()); }
 

@@ -8,11 +8,23 @@
 #include <cstring>
 #include <vector>
 
+#include "ldb/db.h"
+
 namespace ldb::test {
 
 testing::AssertionResult IsOk(const Status& s) {
   if (s.ok()) return testing::AssertionSuccess();
   return testing::AssertionFailure() << s.ToString();
+}
+
+std::string Get(DB* db, const Slice& key, const Snapshot* snapshot) {
+  ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::string value;
+  Status s = db->Get(ro, key, &value);
+  if (s.IsNotFound()) return "NOT_FOUND";
+  if (!s.ok()) return "ERROR: " + s.ToString();
+  return value;
 }
 
 std::string Key(int i) {

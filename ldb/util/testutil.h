@@ -12,6 +12,11 @@
 #include "ldb/status.h"
 #include "util/random.h"
 
+namespace ldb {
+class DB;
+class Snapshot;
+}  // namespace ldb
+
 namespace ldb::test {
 
 // Success for an OK status, else a failure that prints it:
@@ -20,6 +25,10 @@ testing::AssertionResult IsOk(const Status& s);
 
 // "key" and i in 6 digits ("key000042"): keys that sort in numeric order.
 std::string Key(int i);
+
+// db's value for key (as of snapshot, when given), "NOT_FOUND", or
+// "ERROR: <status>": one string to compare in an EXPECT_EQ.
+std::string Get(DB* db, const Slice& key, const Snapshot* snapshot = nullptr);
 
 // len printable ASCII characters (' ' to '~').
 std::string RandomString(Random* rnd, int len);
