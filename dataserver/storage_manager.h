@@ -255,6 +255,16 @@ class StorageManager final : public migration::BucketStore {
   // Records (area, key) when bucket is recording. REQUIRES: the key's stripe held.
   void RecordChange(uint32_t bucket, uint32_t area, std::string_view key);
   uint64_t LargestFileNumber();
+  // Changes to the per-area keys and bytes counters made by one migration batch,
+  // counted once the batch is written. A batch touches few areas: a list.
+  struct AreaDelta {
+    uint32_t area;
+    int64_t keys;
+    int64_t bytes;
+  };
+  static void AddAreaDelta(std::vector<AreaDelta>* deltas, uint32_t area, int64_t keys,
+                           int64_t bytes);
+  void ApplyAreaDeltas(const std::vector<AreaDelta>& deltas);
   // ApplyMigrated's table path for a scan batch: *ingested false (and OK) when
   // the batch must be written instead.
   Status IngestMigrated(uint32_t bucket,

@@ -201,22 +201,7 @@ Status StorageManager::ApplyMigrated(
     if (!s.ok() || ingested) return s;
   }
   const uint32_t now = NowSeconds();
-  struct AreaDelta {
-    uint32_t area;
-    int64_t keys;
-    int64_t bytes;
-  };
-  std::vector<AreaDelta> deltas;  // a batch touches few areas
-  auto account = [&deltas](uint32_t area, int64_t keys, int64_t bytes) {
-    for (AreaDelta& d : deltas) {
-      if (d.area == area) {
-        d.keys += keys;
-        d.bytes += bytes;
-        return;
-      }
-    }
-    deltas.push_back({area, keys, bytes});
-  };
+  std::vector<AreaDelta> deltas;
   ldb::WriteBatch batch;
   bool batch_empty = true;
   std::unordered_set<std::string> in_batch;  // stored keys (no expire) in `batch`
@@ -230,11 +215,7 @@ Status StorageManager::ApplyMigrated(
     wo.low_priority = true;
     ldb::Status ls = db_->Write(wo, &batch);
     if (!ls.ok()) return FromLdb(ls, "write migrated entries");
-    for (const AreaDelta& d : deltas) {
-      AreaCounters& ac = Area(d.area);
-      ac.keys.fetch_add(static_cast<uint64_t>(d.keys), std::memory_order_relaxed);
-      ac.bytes.fetch_add(d.bytes, std::memory_order_relaxed);
-    }
+    ApplyAreaDeltas(deltas);
     batch.Clear();
     batch_empty = true;
     deltas.clear();
@@ -265,13 +246,13 @@ Status StorageManager::ApplyMigrated(
     if (e.removed() || expired) {
       if (!old.found) continue;
       batch.Delete(probe);
-      account(area, -1, -old_bytes);
+      AddAreaDelta(&deltas, area, -1, -old_bytes);
     } else {
       EncodeRecord(area, e.key(), bucket, e.version(), e.created(), e.modified(),
                    e.expire_at(), e.value(), &stored_key, &stored_value);
       batch.Put(stored_key, stored_value);
-      account(area, old.found ? 0 : 1,
-              static_cast<int64_t>(e.key().size() + e.value().size()) - old_bytes);
+      AddAreaDelta(&deltas, area, old.found ? 0 : 1,
+                   static_cast<int64_t>(e.key().size() + e.value().size()) - old_bytes);
     }
     batch_empty = false;
     if (!fresh_keys) in_batch.insert(std::move(probe));
@@ -301,14 +282,14 @@ Status StorageManager::IngestMigrated(
   std::vector<std::string> values;
   keys.reserve(entries.size());
   values.reserve(entries.size());
-  std::vector<std::pair<uint32_t, int64_t>> area_bytes;  // per entry written
+  std::vector<AreaDelta> deltas;
   for (const proto::MigratedEntry& e : entries) {
     if (e.removed() || (e.expire_at() != 0 && e.expire_at() <= now)) continue;
     keys.emplace_back();
     values.emplace_back();
     EncodeRecord(e.area(), e.key(), bucket, e.version(), e.created(), e.modified(),
                  e.expire_at(), e.value(), &keys.back(), &values.back());
-    area_bytes.emplace_back(e.area(), static_cast<int64_t>(e.key().size() + e.value().size()));
+    AddAreaDelta(&deltas, e.area(), 1, static_cast<int64_t>(e.key().size() + e.value().size()));
   }
   std::vector<std::pair<ldb::Slice, ldb::Slice>> sorted;
   sorted.reserve(keys.size());
@@ -321,14 +302,30 @@ Status StorageManager::IngestMigrated(
     return Status::OK();
   }
   if (!ls.ok()) return FromLdb(ls, "ingest migrated entries");
-  for (const auto& [area, bytes] : area_bytes) {
-    AreaCounters& ac = Area(area);
-    ac.keys.fetch_add(1, std::memory_order_relaxed);
-    ac.bytes.fetch_add(bytes, std::memory_order_relaxed);
-  }
+  ApplyAreaDeltas(deltas);
   ingested_batches_.fetch_add(1, std::memory_order_relaxed);
   *ingested = true;
   return Status::OK();
+}
+
+void StorageManager::AddAreaDelta(std::vector<AreaDelta>* deltas, uint32_t area, int64_t keys,
+                                  int64_t bytes) {
+  for (AreaDelta& d : *deltas) {
+    if (d.area == area) {
+      d.keys += keys;
+      d.bytes += bytes;
+      return;
+    }
+  }
+  deltas->push_back({area, keys, bytes});
+}
+
+void StorageManager::ApplyAreaDeltas(const std::vector<AreaDelta>& deltas) {
+  for (const AreaDelta& d : deltas) {
+    AreaCounters& ac = Area(d.area);
+    ac.keys.fetch_add(d.keys, std::memory_order_relaxed);
+    ac.bytes.fetch_add(d.bytes, std::memory_order_relaxed);
+  }
 }
 
 uint64_t StorageManager::LargestFileNumber() {
