@@ -133,10 +133,13 @@ void TableBuilder::Flush() {
   if (!r->status.ok() || r->data_block.empty()) return;
   assert(!r->pending_index_entry);
   r->WriteBlock(&r->data_block, &r->pending_handle);
-  if (r->status.ok()) {
-    r->pending_index_entry = true;
-    r->SetError(r->file->Flush());
-  }
+  // No file->Flush() per block: nobody reads a table before Finish(), and a
+  // write(2) per 4 KiB block costs a system call each and, being unaligned,
+  // makes ext4 zero the tail of every new page it starts (the data server's
+  // migration ingest spent more CPU in that kernel memset than in building
+  // the tables). The file's own buffer writes whole chunks; Finish() and the
+  // caller's Sync()/Close() hand over the rest.
+  if (r->status.ok()) r->pending_index_entry = true;
   if (r->filter_block != nullptr) r->filter_block->StartBlock(r->offset);
 }
 
