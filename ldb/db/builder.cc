@@ -57,12 +57,13 @@ Status WriteOneTable(const std::string& dbname, Env* env,
                      const Options& options, TableCache* table_cache,
                      Iterator* iter, const CutFunction& cut,
                      const std::vector<uint64_t>& runs, size_t* run,
-                     FileMetaData* meta) {
+                     bool uncached, FileMetaData* meta) {
   meta->file_size = 0;
   meta->max_sequence = 0;
   const std::string fname = TableFileName(dbname, meta->number);
   std::unique_ptr<WritableFile> file;
-  Status s = env->NewWritableFile(fname, &file);
+  Status s = uncached ? env->NewUncachedWritableFile(fname, &file)
+                      : env->NewWritableFile(fname, &file);
   if (!s.ok()) return s;
 
   TableBuilder builder(options, file.get());
@@ -137,14 +138,14 @@ Status BuildTable(const std::string& dbname, Env* env, const Options& options,
   if (!iter->Valid()) return iter->status();
   size_t run = 0;
   return WriteOneTable(dbname, env, options, table_cache, iter, CutFunction(),
-                       {}, &run, meta);
+                       {}, &run, /*uncached=*/false, meta);
 }
 
 Status BuildTables(const std::string& dbname, Env* env, const Options& options,
                    TableCache* table_cache, Iterator* iter,
                    const Comparator* user_comparator,
                    const std::function<uint64_t()>& new_file_number,
-                   std::vector<FileMetaData>* metas) {
+                   std::vector<FileMetaData>* metas, bool uncached) {
   CutFunction cut;
   if (user_comparator != nullptr) {
     cut = [user_comparator](const Slice& first, const Slice& key) {
@@ -160,7 +161,7 @@ Status BuildTables(const std::string& dbname, Env* env, const Options& options,
     FileMetaData meta;
     meta.number = new_file_number();
     s = WriteOneTable(dbname, env, options, table_cache, iter, cut, runs, &run,
-                      &meta);
+                      uncached, &meta);
     if (s.ok()) metas->push_back(std::move(meta));
   }
   return s;

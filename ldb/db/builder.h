@@ -37,12 +37,14 @@ Status BuildTable(const std::string& dbname, Env* env, const Options& options,
 // from new_file_number(). Appends one FileMetaData per file written to
 // *metas. On error the failed file is deleted, files finished before it stay
 // listed in *metas (the caller does not install them; obsolete-file removal
-// deletes them once their numbers are no longer pending).
+// deletes them once their numbers are no longer pending). With `uncached`
+// the files are opened through Env::NewUncachedWritableFile (tables not read
+// back soon).
 Status BuildTables(const std::string& dbname, Env* env, const Options& options,
                    TableCache* table_cache, Iterator* iter,
                    const Comparator* user_comparator,
                    const std::function<uint64_t()>& new_file_number,
-                   std::vector<FileMetaData>* metas);
+                   std::vector<FileMetaData>* metas, bool uncached = false);
 
 }  // namespace ldb
 

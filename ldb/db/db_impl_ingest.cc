@@ -144,7 +144,7 @@ Status DBImpl::IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
   job.smallest = entries.front().first;
   job.largest = entries.back().first;
   Status s = BuildTables(dbname_, env_, build_options, table_cache_.get(), &iter,
-                         ucmp, new_file_number, &job.metas);
+                         ucmp, new_file_number, &job.metas, options_.uncached_ingest);
 
   MutexLock l(&mutex_);
   if (s.ok()) {

@@ -30,6 +30,7 @@
 #include "port/thread_name.h"
 #include "util/logging.h"
 #include "util/mutexlock.h"
+#include "util/posix_direct_file.h"
 #include "util/posix_mmap_files.h"
 
 namespace ldb {
@@ -340,6 +341,12 @@ class PosixEnv final : public Env {
   Status NewWritableFile(const std::string& fname,
                          std::unique_ptr<WritableFile>* result) override {
     return OpenWritable(fname, O_TRUNC, result);
+  }
+
+  Status NewUncachedWritableFile(
+      const std::string& fname,
+      std::unique_ptr<WritableFile>* result) override {
+    return NewPosixDirectWritableFile(fname, result);
   }
 
   Status NewAppendableFile(const std::string& fname,

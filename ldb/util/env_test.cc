@@ -166,6 +166,68 @@ TEST_P(EnvTest, LargeFileThroughBufferBoundaries) {
   }
 }
 
+// NewUncachedWritableFile (O_DIRECT in the POSIX env, whole 4 KiB blocks
+// through a 1 MiB buffer, the partial last block buffered): whatever the
+// append sizes and wherever Sync() falls, the file holds exactly what was
+// appended, at every size around the block and buffer boundaries.
+TEST_P(EnvTest, UncachedFileHoldsExactlyWhatWasAppended) {
+  Random rnd(7);
+  const size_t kBlock = 4096, kBuffer = 1 << 20;
+  const std::vector<size_t> totals = {0,          1,          kBlock - 1,
+                                      kBlock,     kBlock + 1, kBuffer - 1,
+                                      kBuffer,    kBuffer + 1, 2 * kBuffer + 3 * kBlock,
+                                      3 * kBuffer + 12345};
+  for (size_t total : totals) {
+    for (bool sync_midway : {false, true}) {
+      SCOPED_TRACE("total " + std::to_string(total) +
+                   (sync_midway ? ", synced midway" : ""));
+      const std::string name = "u" + std::to_string(total) + (sync_midway ? "s" : "");
+      std::unique_ptr<WritableFile> f;
+      ASSERT_TRUE(env_->NewUncachedWritableFile(Path(name), &f).ok());
+      std::string expected;
+      bool synced = false;
+      while (expected.size() < total) {
+        const size_t want = rnd.OneIn(4) ? rnd.Uniform(3 * kBuffer / 2) : rnd.Uniform(9000);
+        std::string chunk(std::min(want, total - expected.size()), '\0');
+        for (char& c : chunk) c = static_cast<char>(rnd.Uniform(256));
+        ASSERT_TRUE(f->Append(chunk).ok());
+        expected += chunk;
+        ASSERT_TRUE(f->Flush().ok());
+        if (sync_midway && !synced && expected.size() >= total / 2) {
+          // After a Sync the file is complete so far, and appends go on after it.
+          ASSERT_TRUE(f->Sync().ok());
+          EXPECT_TRUE(Contents(name) == expected);
+          synced = true;
+        }
+      }
+      ASSERT_TRUE(f->Sync().ok());
+      ASSERT_TRUE(f->Close().ok());
+      EXPECT_TRUE(f->Append("more").IsIOError());
+      uint64_t size = 0;
+      ASSERT_TRUE(env_->GetFileSize(Path(name), &size).ok());
+      EXPECT_EQ(expected.size(), size);
+      EXPECT_TRUE(Contents(name) == expected);
+      ASSERT_TRUE(env_->RemoveFile(Path(name)).ok());
+    }
+  }
+}
+
+// An uncached file replaces an existing one (truncates), and a file the
+// caller drops without Close() still gets everything appended.
+TEST_P(EnvTest, UncachedFileTruncatesAndClosesOnDestruction) {
+  ASSERT_TRUE(WriteStringToFile(env_, std::string(100000, 'x'), Path("t")).ok());
+  {
+    std::unique_ptr<WritableFile> f;
+    ASSERT_TRUE(env_->NewUncachedWritableFile(Path("t"), &f).ok());
+    ASSERT_TRUE(f->Append(std::string(5000, 'y')).ok());
+  }
+  EXPECT_EQ(std::string(5000, 'y'), Contents("t"));
+  if (GetParam() == EnvKind::kPosix) {
+    std::unique_ptr<WritableFile> f;
+    EXPECT_TRUE(env_->NewUncachedWritableFile(Path("no-such-dir/t"), &f).IsNotFound());
+  }
+}
+
 // A WAL opened with NewLogFile: what was appended is readable before Close
 // (a process crash leaves exactly that, maybe followed by zeros the log
 // reader skips), and after Close the file is exactly what was appended.

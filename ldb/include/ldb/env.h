@@ -52,6 +52,16 @@ class Env {
                             std::unique_ptr<WritableFile>* result) {
     return NewWritableFile(fname, result);
   }
+  // Like NewWritableFile, for a large file written once, sequentially, and
+  // not read back soon (a table made by DB::IngestSorted): the env may write
+  // around the OS page cache. Flush() may then keep data in the process; only
+  // Sync() and Close() are sure to write it. The POSIX env uses O_DIRECT where
+  // the file system allows (util/posix_direct_file.h says why). Wrappers that
+  // do not override it get NewWritableFile.
+  virtual Status NewUncachedWritableFile(
+      const std::string& fname, std::unique_ptr<WritableFile>* result) {
+    return NewWritableFile(fname, result);
+  }
   // Opens for append, creating it when missing.
   virtual Status NewAppendableFile(const std::string& fname,
                                    std::unique_ptr<WritableFile>* result) = 0;
