@@ -137,8 +137,9 @@ void TableBuilder::Flush() {
   // write(2) per 4 KiB block costs a system call each and, being unaligned,
   // makes ext4 zero the tail of every new page it starts (the data server's
   // migration ingest spent more CPU in that kernel memset than in building
-  // the tables). The file's own buffer writes whole chunks; Finish() and the
-  // caller's Sync()/Close() hand over the rest.
+  // the tables: on the VM of README the first touch of a fresh page is slow,
+  // see util/posix_direct_file.h). The file's own buffer writes whole
+  // chunks; Finish() and the caller's Sync()/Close() hand over the rest.
   if (r->status.ok()) r->pending_index_entry = true;
   if (r->filter_block != nullptr) r->filter_block->StartBlock(r->offset);
 }

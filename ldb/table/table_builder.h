@@ -29,7 +29,9 @@ class TableBuilder {
   // REQUIRES: key is after every key added so far; neither Finish nor
   // Abandon was called.
   void Add(const Slice& key, const Slice& value);
-  // Writes any buffered data block to the file (not needed normally).
+  // Ends the current data block and appends it to the file; the file may
+  // keep it in its own buffer (no WritableFile::Flush) until Finish() and
+  // the caller's Sync() or Close(). Not needed normally.
   void Flush();
   // First error met, if any.
   Status status() const;
