@@ -93,15 +93,22 @@ class IngestIterator final : public Iterator {
   Status status_;
 };
 
+// True when `it` (over internal keys) holds an entry of a user key in
+// [smallest, largest]. Moves it.
+bool HoldsKeyIn(Iterator* it, const Comparator* ucmp, const Slice& smallest,
+                const Slice& largest) {
+  const InternalKey start(smallest, kMaxSequenceNumber, kValueTypeForSeek);
+  it->Seek(start.Encode());
+  return it->Valid() && ucmp->Compare(ExtractUserKey(it->key()), largest) <= 0;
+}
+
 // True when the memtable holds an entry of a user key in [smallest,
 // largest].
 bool MemTableHasKeysIn(MemTable* mem, const Comparator* ucmp,
                        const Slice& smallest, const Slice& largest) {
   if (mem == nullptr) return false;
   std::unique_ptr<Iterator> it = mem->NewIterator();
-  const InternalKey start(smallest, kMaxSequenceNumber, kValueTypeForSeek);
-  it->Seek(start.Encode());
-  return it->Valid() && ucmp->Compare(ExtractUserKey(it->key()), largest) <= 0;
+  return HoldsKeyIn(it.get(), ucmp, smallest, largest);
 }
 
 }  // namespace
@@ -115,6 +122,7 @@ struct DBImpl::IngestJob {
   bool done = false;
   Status status;
   int level = -1;
+  uint64_t bytes = 0;  // of the tables, once installed
 };
 
 Status DBImpl::IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
@@ -182,7 +190,7 @@ Status DBImpl::IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
   }
   if (stats != nullptr) {
     stats->files = job.metas.size();
-    for (const FileMetaData& m : job.metas) stats->bytes += m.file_size;
+    stats->bytes = job.bytes;
     stats->level = job.level;
   }
   return s;
@@ -205,12 +213,11 @@ void DBImpl::InstallIngests() {
       if (!s.ok()) RecordBackgroundError(s);
     }
     if (s.ok()) {
-      uint64_t bytes = 0;
-      for (const FileMetaData& m : job->metas) bytes += m.file_size;
+      for (const FileMetaData& m : job->metas) job->bytes += m.file_size;
       ingested_files_ += job->metas.size();
-      ingested_bytes_ += bytes;
+      ingested_bytes_ += job->bytes;
       Log(options_.info_log, "Ingested %zu table(s), %" PRIu64 " bytes, to level-%d",
-          job->metas.size(), bytes, level);
+          job->metas.size(), job->bytes, level);
     }
     job->level = level;
     job->status = s;
@@ -233,10 +240,7 @@ Status DBImpl::PickIngestLevel(const Slice& smallest, const Slice& largest,
     ro.fill_cache = false;
     std::unique_ptr<Iterator> it =
         table_cache_->NewIterator(ro, f->number, f->file_size);
-    const InternalKey start(smallest, kMaxSequenceNumber, kValueTypeForSeek);
-    it->Seek(start.Encode());
-    const bool has = it->Valid() &&
-                     ucmp->Compare(ExtractUserKey(it->key()), largest) <= 0;
+    const bool has = HoldsKeyIn(it.get(), ucmp, smallest, largest);
     if (s.ok()) s = it->status();
     return has;
   };

@@ -368,16 +368,12 @@ struct DBImpl::SequenceRequest {
 SequenceNumber DBImpl::ReserveSequence() {
   MutexLock l(&mutex_);
   SequenceRequest request;
-  if (!group_running_) {
-    sequence_requests_.push_back(&request);
-    ServeSequenceRequests();
-  } else {
-    // Served by the group's thread as it ends: this thread may be slow to
-    // get the CPU back (a niced bulk loader), and must not hold up the next
-    // group meanwhile.
-    sequence_requests_.push_back(&request);
-    while (request.sequence == 0) sequence_reserved_signal_.Wait();
-  }
+  sequence_requests_.push_back(&request);
+  if (!group_running_) ServeSequenceRequests();
+  // Else served by the group's thread as it ends: this thread may be slow to
+  // get the CPU back (a niced bulk loader), and must not hold up the next
+  // group meanwhile.
+  while (request.sequence == 0) sequence_reserved_signal_.Wait();
   return request.sequence;
 }
 

@@ -54,6 +54,20 @@ SortedRun MakeRun(const std::string& prefix, int first, int last, const std::str
   return r;
 }
 
+// Every visible key=value of db, forward; the backward walk must agree.
+std::map<std::string, std::string> AllEntries(DB* db) {
+  std::map<std::string, std::string> fwd;
+  std::unique_ptr<Iterator> it = db->NewIterator(ReadOptions());
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    fwd[it->key().ToString()] = it->value().ToString();
+  }
+  EXPECT_TRUE(IsOk(it->status()));
+  size_t back = 0;
+  for (it->SeekToLast(); it->Valid(); it->Prev()) ++back;
+  EXPECT_EQ(fwd.size(), back);
+  return fwd;
+}
+
 class IngestTest : public testing::Test {
  protected:
   IngestTest()
@@ -99,19 +113,7 @@ class IngestTest : public testing::Test {
     }
     return n;
   }
-  // Every visible key=value, forward; the backward walk must agree.
-  std::map<std::string, std::string> Contents() {
-    std::map<std::string, std::string> fwd;
-    std::unique_ptr<Iterator> it = db_->NewIterator(ReadOptions());
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      fwd[it->key().ToString()] = it->value().ToString();
-    }
-    EXPECT_TRUE(IsOk(it->status()));
-    size_t back = 0;
-    for (it->SeekToLast(); it->Valid(); it->Prev()) ++back;
-    EXPECT_EQ(fwd.size(), back);
-    return fwd;
-  }
+  std::map<std::string, std::string> Contents() { return AllEntries(db_.get()); }
   // Levels 0..kNumLevels-1 get three writes of [a, z] so level 0 ends up
   // with a file spanning everything: flushes go below level 0 only while
   // they overlap nothing.
@@ -366,13 +368,7 @@ TEST(IngestPosixTest, UncachedAndBufferedTablesReadBackExactly) {
       ASSERT_TRUE(IsOk(db->IngestSorted(run.Entries(), nullptr)));
     }
     for (int pass = 0; pass < 2; ++pass) {
-      std::map<std::string, std::string> got;
-      std::unique_ptr<Iterator> it = db->NewIterator(ReadOptions());
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        got[it->key().ToString()] = it->value().ToString();
-      }
-      ASSERT_TRUE(IsOk(it->status()));
-      it.reset();
+      const std::map<std::string, std::string> got = AllEntries(db.get());
       EXPECT_TRUE(got == expected) << got.size() << " keys, want " << expected.size();
       EXPECT_EQ(expected["r4-08999"], test::Get(db.get(), "r4-08999"));
       db.reset();
