@@ -300,7 +300,7 @@ void DataServer::StartOrphanSweeper() {
   OrphanSweeperCallbacks cb;
   cb.has_live_key = [this](uint32_t bucket, bool* live) {
     *live = false;
-    return storage_->ScanBucket(bucket, [live](proto::MigratedEntry*) {
+    return storage_->ScanBucket(bucket, [live](const migration::MigratedEntryView&) {
       *live = true;
       return false;  // the first live key is enough
     });

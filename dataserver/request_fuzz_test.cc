@@ -49,6 +49,7 @@
 #include "common/rpc_channel.h"
 #include "common/rpc_server.h"
 #include "dataserver/data_server.h"
+#include "migration/entry_batch.h"
 
 namespace tessera::ds {
 namespace {
@@ -153,8 +154,10 @@ class HostileRequests {
         }
         break;
       case 7:
+        MakeMigrateBatch(req->mutable_migrate_batch(), /*packed=*/false, bad);
+        break;
       case 8:
-        MakeMigrateBatch(req->mutable_migrate_batch(), bad);
+        MakeMigrateBatch(req->mutable_migrate_packed(), /*packed=*/true, bad);
         break;
       case 9:
         MakeCleanup(req->mutable_cleanup(), bad);
@@ -283,8 +286,10 @@ class HostileRequests {
   }
   // Half are planned (migration kMigrationId from kOther into a bucket 8..15,
   // keys of that bucket: applied unless an entry breaks a limit), half anything
-  // at all.
-  void MakeMigrateBatch(proto::MigrateBatchRequest* m, bool* bad) {
+  // at all. `packed`: the entries go into packed_entries (a migrate_packed),
+  // sometimes followed by a broken entry, sometimes also as messages; both are
+  // refused.
+  void MakeMigrateBatch(proto::MigrateBatchRequest* m, bool packed, bool* bad) {
     const bool planned = OneIn(2);
     m->set_migration_id(planned ? kMigrationId
                                 : Pick<uint64_t>({0, 1, kMigrationId, ~0ull}));
@@ -308,6 +313,22 @@ class HostileRequests {
       e->set_created(Time());
       e->set_modified(Time());
       e->set_removed(OneIn(4));
+    }
+    if (!packed) return;
+    migration::EntryBatch batch;
+    std::vector<migration::MigratedEntryView> views;
+    migration::ViewEntries(m->entries(), &views);
+    for (const migration::MigratedEntryView& e : views) batch.Add(e);
+    batch.TakePacked(m->mutable_packed_entries());
+    if (OneIn(8)) {
+      // An entry with an unknown flag bit, or one cut short after its flags.
+      m->mutable_packed_entries()->push_back(OneIn(2) ? '\x80' : '\x00');
+      *bad = true;
+    }
+    if (!OneIn(16) || m->entries().empty()) {
+      m->clear_entries();
+    } else {
+      *bad = true;  // both forms at once
     }
   }
   void MakeCleanup(proto::CleanupRequest* c, bool* bad) {

@@ -14,14 +14,16 @@
 // version this server had when it answered. A request stamped with a newer table
 // version than ours calls on_newer_table (the heartbeat client fetches at once).
 //
-// Migration (migration/README.md, destination side): a migrate_batch is applied only
+// Migration (migration/README.md, destination side): a migration batch (migrate_packed,
+// or migrate_batch from a source that predates packed entries) is applied only
 // when our table names this server the bucket's destination under the request's
 // migration_id with the request's source as the bucket's master, even when the
 // request carries a newer table version than ours (a newer version of the same plan
 // differs only in buckets already flipped; we fetch it meanwhile). Otherwise it is
 // refused: STALE_TABLE when the versions differ (and we fetch when the request's is
-// newer), WRONG_OWNER when they are equal. Every key must hash to the bucket
-// (INVALID_ARGUMENT). A `first` batch reclaims the bucket
+// newer), WRONG_OWNER when they are equal. Its entries must decode and keep the
+// limits above (checked before anything else), and every key must hash to the
+// bucket; otherwise INVALID_ARGUMENT, nothing applied. A `first` batch reclaims the bucket
 // (BucketStore::ReclaimBucket; the ticket goes to the reclaim hook) before applying.
 // Batches run on migrate_apply_threads dedicated threads (at migrate_apply_nice)
 // rather than on the io threads, so a 1 MiB batch never holds up the client requests
@@ -51,7 +53,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "common/bucket_table.h"
 #include "common/limits.h"
@@ -140,9 +144,16 @@ class RequestHandler final : public RpcService {
   void Execute(std::unique_ptr<ServerCall> call);
   // OK when this server masters the key's bucket under `r`; sets *bucket.
   static Status Route(const Routing& r, const std::string& key, uint32_t* bucket);
-  // The destination's checks of a migrate_batch (see the class comment).
+  // The batch of a migrate_batch or migrate_packed request; null for other requests.
+  static const proto::MigrateBatchRequest* MigrateBatchOf(const proto::Request& req);
+  // The entries of a migration batch as views into `req` (either form), each checked
+  // against the key, area and value limits: OK or InvalidArgument.
+  Status DecodeMigrateBatch(const proto::Request& req,
+                            std::vector<migration::MigratedEntryView>* out) const;
+  // The destination's checks of a migration batch (see the class comment).
   static Status CheckMigrateBatch(const Routing& r, uint64_t request_version,
-                                  const proto::MigrateBatchRequest& m);
+                                  const proto::MigrateBatchRequest& m,
+                                  std::span<const migration::MigratedEntryView> entries);
   void Reply(ServerCall* call, const Status& status, uint64_t version,
              proto::Response* response);
 

@@ -182,16 +182,16 @@ class StorageManager final : public migration::BucketStore {
 
   // migration::BucketStore.
   Status ScanBucket(uint32_t bucket,
-                    const std::function<bool(proto::MigratedEntry* entry)>& emit) override;
+                    const std::function<bool(const migration::MigratedEntryView& entry)>& emit)
+      override;
   Status ReadEntry(uint32_t bucket, uint32_t area, std::string_view key,
-                   proto::MigratedEntry* entry) override;
+                   migration::EntryBatch* out) override;
   void StartRecording(uint32_t bucket) override;
   std::vector<migration::ChangedKey> TakeChanges(uint32_t bucket) override;
   void StopRecording(uint32_t bucket) override;
   void Fence(uint32_t bucket) override;
   void Unfence(uint32_t bucket) override;
-  Status ApplyMigrated(uint32_t bucket,
-                       const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries,
+  Status ApplyMigrated(uint32_t bucket, std::span<const migration::MigratedEntryView> entries,
                        bool fresh_keys) override;
   Status ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* ticket) override;
   Status CompactBucket(const migration::ReclaimTicket& ticket,
@@ -267,8 +267,7 @@ class StorageManager final : public migration::BucketStore {
   void ApplyAreaDeltas(const std::vector<AreaDelta>& deltas);
   // ApplyMigrated's table path for a scan batch: *ingested false (and OK) when
   // the batch must be written instead.
-  Status IngestMigrated(uint32_t bucket,
-                        const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries,
+  Status IngestMigrated(uint32_t bucket, std::span<const migration::MigratedEntryView> entries,
                         bool* ingested);
   // Deletes the key and un-accounts `old`. REQUIRES: the key's stripe held.
   Status DeleteLocked(uint32_t area, std::string_view key, uint32_t bucket,

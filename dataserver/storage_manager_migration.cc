@@ -108,7 +108,7 @@ void StorageManager::Unfence(uint32_t bucket) {
 }
 
 Status StorageManager::ScanBucket(
-    uint32_t bucket, const std::function<bool(proto::MigratedEntry* entry)>& emit) {
+    uint32_t bucket, const std::function<bool(const migration::MigratedEntryView& entry)>& emit) {
   if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
   if (bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
   const ldb::Snapshot* snap = db_->GetSnapshot();
@@ -120,7 +120,6 @@ Status StorageManager::ScanBucket(
   ldb::Status ls;
   {
     std::unique_ptr<ldb::Iterator> it = db_->NewIterator(ro);
-    proto::MigratedEntry e;
     for (it->Seek(range.start); it->Valid(); it->Next()) {
       cmp::KeyParts parts;
       if (!cmp::DecodeStoredKey(it->key(), &parts)) continue;
@@ -129,15 +128,15 @@ Status StorageManager::ScanBucket(
       ldb::Slice user_value;
       if (!cmp::DecodeStoredValue(it->value(), &meta, &user_value)) continue;
       if (meta.expire != 0 && meta.expire <= now) continue;  // expired: not sent
-      e.Clear();
-      e.set_area(parts.area);
-      e.set_key(parts.user_key.data(), parts.user_key.size());
-      e.set_value(user_value.data(), user_value.size());
-      e.set_version(meta.version);
-      e.set_expire_at(meta.expire);
-      e.set_created(meta.created);
-      e.set_modified(meta.modified);
-      if (!emit(&e)) break;
+      migration::MigratedEntryView e;
+      e.area = parts.area;
+      e.key = std::string_view(parts.user_key.data(), parts.user_key.size());
+      e.value = std::string_view(user_value.data(), user_value.size());
+      e.version = meta.version;
+      e.expire_at = meta.expire;
+      e.created = meta.created;
+      e.modified = meta.modified;
+      if (!emit(e)) break;
     }
     ls = it->status();
   }
@@ -146,7 +145,7 @@ Status StorageManager::ScanBucket(
 }
 
 Status StorageManager::ReadEntry(uint32_t bucket, uint32_t area, std::string_view key,
-                                 proto::MigratedEntry* entry) {
+                                 migration::EntryBatch* out) {
   if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
   if (area >= kAreaCount || bucket > cmp::kMaxBucket || key.empty()) {
     return Status::InvalidArgument("bad key");
@@ -156,18 +155,19 @@ Status StorageManager::ReadEntry(uint32_t bucket, uint32_t area, std::string_vie
   Existing e;
   Status s = ReadExisting(stored_key, &e);
   if (!s.ok()) return s;
-  entry->Clear();
-  entry->set_area(area);
-  entry->set_key(key.data(), key.size());
+  migration::MigratedEntryView entry;
+  entry.area = area;
+  entry.key = key;
   if (!e.found) {
-    entry->set_removed(true);
-    return Status::OK();
+    entry.removed = true;
+  } else {
+    entry.value = e.value;
+    entry.version = e.version;
+    entry.expire_at = e.expire;
+    entry.created = e.created;
+    entry.modified = e.modified;
   }
-  entry->set_value(std::move(e.value));
-  entry->set_version(e.version);
-  entry->set_expire_at(e.expire);
-  entry->set_created(e.created);
-  entry->set_modified(e.modified);
+  out->Add(entry);
   return Status::OK();
 }
 
@@ -183,17 +183,17 @@ Status StorageManager::ReadEntry(uint32_t bucket, uint32_t area, std::string_vie
 // after the first batch's reclaim) skips the reads: nothing of the bucket is
 // visible here but what this attempt sent, once per key. That was most of a
 // batch's cost (a Get per key through every level).
-Status StorageManager::ApplyMigrated(
-    uint32_t bucket, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries,
-    bool fresh_keys) {
+Status StorageManager::ApplyMigrated(uint32_t bucket,
+                                     std::span<const migration::MigratedEntryView> entries,
+                                     bool fresh_keys) {
   if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("storage closed");
   if (bucket > cmp::kMaxBucket) return Status::InvalidArgument("bucket out of range");
   size_t batch_bytes = 0;
-  for (const proto::MigratedEntry& e : entries) {
-    if (e.area() >= kAreaCount || e.key().empty()) {
+  for (const migration::MigratedEntryView& e : entries) {
+    if (e.area >= kAreaCount || e.key.empty()) {
       return Status::InvalidArgument("bad migrated key");
     }
-    batch_bytes += e.key().size() + e.value().size();
+    batch_bytes += e.key.size() + e.value.size();
   }
   if (fresh_keys && batch_bytes >= options_.migrate_ingest_min_bytes) {
     bool ingested = false;
@@ -225,34 +225,34 @@ Status StorageManager::ApplyMigrated(
 
   std::string stored_key;
   std::string stored_value;
-  for (const proto::MigratedEntry& e : entries) {
-    const uint32_t area = e.area();
-    const bool expired = e.expire_at() != 0 && e.expire_at() <= now;
+  for (const migration::MigratedEntryView& e : entries) {
+    const uint32_t area = e.area;
+    const bool expired = e.expire_at != 0 && e.expire_at <= now;
     Existing old;  // fresh keys: nothing visible (old.found stays false)
     std::string probe;
     if (!fresh_keys) {
       probe = cmp::EncodeStoredKey(cmp::kNeverExpire, bucket, static_cast<uint16_t>(area),
-                                   e.key());
+                                   e.key);
       if (in_batch.count(probe) != 0) {
         Status s = commit();
         if (!s.ok()) return s;
       }
-      std::lock_guard<std::mutex> l(StripeFor(area, e.key()));
+      std::lock_guard<std::mutex> l(StripeFor(area, e.key));
       Status s = ReadExisting(probe, &old);
       if (!s.ok()) return s;
     }
     const int64_t old_bytes =
-        old.found ? static_cast<int64_t>(e.key().size() + old.value.size()) : 0;
-    if (e.removed() || expired) {
+        old.found ? static_cast<int64_t>(e.key.size() + old.value.size()) : 0;
+    if (e.removed || expired) {
       if (!old.found) continue;
       batch.Delete(probe);
       AddAreaDelta(&deltas, area, -1, -old_bytes);
     } else {
-      EncodeRecord(area, e.key(), bucket, e.version(), e.created(), e.modified(),
-                   e.expire_at(), e.value(), &stored_key, &stored_value);
+      EncodeRecord(area, e.key, bucket, e.version, e.created, e.modified, e.expire_at, e.value,
+                   &stored_key, &stored_value);
       batch.Put(stored_key, stored_value);
       AddAreaDelta(&deltas, area, old.found ? 0 : 1,
-                   static_cast<int64_t>(e.key().size() + e.value().size()) - old_bytes);
+                   static_cast<int64_t>(e.key.size() + e.value.size()) - old_bytes);
     }
     batch_empty = false;
     if (!fresh_keys) in_batch.insert(std::move(probe));
@@ -273,27 +273,41 @@ Status StorageManager::ApplyMigrated(
 // the tables below it); InvalidArgument when the keys are not in order (a
 // source that scans differently). Either way *ingested stays false and the
 // caller writes the batch instead.
-Status StorageManager::IngestMigrated(
-    uint32_t bucket, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>& entries,
-    bool* ingested) {
+Status StorageManager::IngestMigrated(uint32_t bucket,
+                                      std::span<const migration::MigratedEntryView> entries,
+                                      bool* ingested) {
   *ingested = false;
   const uint32_t now = NowSeconds();
-  std::vector<std::string> keys;
-  std::vector<std::string> values;
-  keys.reserve(entries.size());
-  values.reserve(entries.size());
+  // Every stored key and value of the batch in one buffer (kept by the thread, whose
+  // batches are alike): two heap blocks per entry freed again at once were a good
+  // part of this call. First the offsets, then the slices, once `records` is done
+  // moving.
+  thread_local std::string records;
+  thread_local std::vector<size_t> ends;  // key end, value end, key end, ...
+  records.clear();
+  ends.clear();
   std::vector<AreaDelta> deltas;
-  for (const proto::MigratedEntry& e : entries) {
-    if (e.removed() || (e.expire_at() != 0 && e.expire_at() <= now)) continue;
-    keys.emplace_back();
-    values.emplace_back();
-    EncodeRecord(e.area(), e.key(), bucket, e.version(), e.created(), e.modified(),
-                 e.expire_at(), e.value(), &keys.back(), &values.back());
-    AddAreaDelta(&deltas, e.area(), 1, static_cast<int64_t>(e.key().size() + e.value().size()));
+  cmp::ValueMeta meta;
+  for (const migration::MigratedEntryView& e : entries) {
+    if (e.removed || (e.expire_at != 0 && e.expire_at <= now)) continue;
+    cmp::AppendStoredKey(&records, e.expire_at, bucket, static_cast<uint16_t>(e.area), e.key);
+    ends.push_back(records.size());
+    meta.version = e.version;
+    meta.created = e.created;
+    meta.modified = e.modified;
+    meta.expire = e.expire_at;
+    cmp::AppendStoredValue(&records, meta, e.value);
+    ends.push_back(records.size());
+    AddAreaDelta(&deltas, e.area, 1, static_cast<int64_t>(e.key.size() + e.value.size()));
   }
   std::vector<std::pair<ldb::Slice, ldb::Slice>> sorted;
-  sorted.reserve(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) sorted.emplace_back(keys[i], values[i]);
+  sorted.reserve(ends.size() / 2);
+  size_t start = 0;
+  for (size_t i = 0; i + 1 < ends.size(); i += 2) {
+    sorted.emplace_back(ldb::Slice(records.data() + start, ends[i] - start),
+                        ldb::Slice(records.data() + ends[i], ends[i + 1] - ends[i]));
+    start = ends[i + 1];
+  }
   ldb::IngestStats stats;
   ldb::Status ls = db_->IngestSorted(sorted, &stats);
   if (ls.IsNotSupported() || ls.IsInvalidArgument()) {

@@ -338,8 +338,8 @@ TEST_F(StorageManagerTest, RejectsBadArguments) {
 class MigrationApplyTest : public StorageManagerTest {
  protected:
   // Fills a source store with bucket kBucket (areas 1 and 3) and returns its
-  // scan, the way a migration source sends it.
-  google::protobuf::RepeatedPtrField<proto::MigratedEntry> SourceScan() {
+  // scan, packed the way a migration source sends it.
+  migration::EntryBatch SourceScan() {
     std::unique_ptr<StorageManager> src;
     Status s = StorageManager::Open(Options("/src"), &src);
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -354,12 +354,18 @@ class MigrationApplyTest : public StorageManagerTest {
       }
     }
     EXPECT_TRUE(src->Put(1, "key5", kBucket, "second", 0, {}, &v).ok());  // version 2
-    google::protobuf::RepeatedPtrField<proto::MigratedEntry> out;
-    EXPECT_TRUE(src->ScanBucket(kBucket, [&](proto::MigratedEntry* e) {
-                     *out.Add() = *e;
+    migration::EntryBatch out;
+    EXPECT_TRUE(src->ScanBucket(kBucket, [&](const migration::MigratedEntryView& e) {
+                     out.Add(e);
                      return true;
                    }).ok());
     return out;
+  }
+  // The entries of `batch` as the destination decodes them.
+  static std::vector<migration::MigratedEntryView> Views(const migration::EntryBatch& batch) {
+    std::vector<migration::MigratedEntryView> v;
+    EXPECT_TRUE(migration::DecodeEntryBatch(batch.packed(), &v).ok());
+    return v;
   }
   void CheckApplied() {
     GetResult r;
@@ -376,26 +382,29 @@ class MigrationApplyTest : public StorageManagerTest {
 };
 
 TEST_F(MigrationApplyTest, ScanBatchIsIngestedAndCatchUpWinsOverIt) {
-  auto scan = SourceScan();
+  const migration::EntryBatch packed = SourceScan();
+  const auto scan = Views(packed);
   env_.Advance(20);  // key7 expired in flight
-  ASSERT_EQ(600, scan.size());
+  ASSERT_EQ(600u, scan.size());
   ASSERT_TRUE(sm_->ApplyMigrated(kBucket, scan, /*fresh_keys=*/true).ok());
   EXPECT_EQ(1u, sm_->IngestedBatches());
   CheckApplied();
   EXPECT_NE(std::string::npos, sm_->Property("ldb.stats").find("Ingested: files=1"));
 
   // Catch-up: a changed value and a removal, through the write path.
-  google::protobuf::RepeatedPtrField<proto::MigratedEntry> catch_up;
-  proto::MigratedEntry* changed = catch_up.Add();
-  changed->set_area(1);
-  changed->set_key("key9");
-  changed->set_value("changed");
-  changed->set_version(5);
-  proto::MigratedEntry* removed = catch_up.Add();
-  removed->set_area(3);
-  removed->set_key("key10");
-  removed->set_removed(true);
-  ASSERT_TRUE(sm_->ApplyMigrated(kBucket, catch_up, /*fresh_keys=*/false).ok());
+  migration::EntryBatch catch_up;
+  migration::MigratedEntryView changed;
+  changed.area = 1;
+  changed.key = "key9";
+  changed.value = "changed";
+  changed.version = 5;
+  catch_up.Add(changed);
+  migration::MigratedEntryView removed;
+  removed.area = 3;
+  removed.key = "key10";
+  removed.removed = true;
+  catch_up.Add(removed);
+  ASSERT_TRUE(sm_->ApplyMigrated(kBucket, Views(catch_up), /*fresh_keys=*/false).ok());
   EXPECT_EQ(1u, sm_->IngestedBatches());
   for (int round = 0; round < 2; ++round) {
     GetResult r;
@@ -411,7 +420,8 @@ TEST_F(MigrationApplyTest, ScanBatchIsIngestedAndCatchUpWinsOverIt) {
 TEST_F(MigrationApplyTest, SmallBatchesAndMemtableKeysTakeTheWritePath) {
   ingest_min_bytes_ = 1 << 20;
   Open();
-  auto scan = SourceScan();
+  const migration::EntryBatch packed = SourceScan();
+  const auto scan = Views(packed);
   env_.Advance(20);
   ASSERT_TRUE(sm_->ApplyMigrated(kBucket, scan, true).ok());
   EXPECT_EQ(0u, sm_->IngestedBatches());
@@ -423,9 +433,8 @@ TEST_F(MigrationApplyTest, SmallBatchesAndMemtableKeysTakeTheWritePath) {
   ingest_min_bytes_ = 0;
   sm_.reset();
   ASSERT_TRUE(StorageManager::Open(Options("/ds2"), &sm_).ok());
-  google::protobuf::RepeatedPtrField<proto::MigratedEntry> leftover;
-  *leftover.Add() = scan.Get(100);
-  leftover.Mutable(0)->set_value("stale");
+  std::vector<migration::MigratedEntryView> leftover{scan[100]};
+  leftover[0].value = "stale";
   ASSERT_TRUE(sm_->ApplyMigrated(kBucket, leftover, false).ok());
   migration::ReclaimTicket ticket;
   ASSERT_TRUE(sm_->ReclaimBucket(kBucket, &ticket).ok());
@@ -433,7 +442,7 @@ TEST_F(MigrationApplyTest, SmallBatchesAndMemtableKeysTakeTheWritePath) {
   ASSERT_TRUE(sm_->ApplyMigrated(kBucket, scan, true).ok());
   EXPECT_EQ(0u, sm_->IngestedBatches());
   CheckApplied();
-  EXPECT_NE("stale", Get(scan.Get(100).area(), scan.Get(100).key()));
+  EXPECT_NE("stale", Get(scan[100].area, std::string(scan[100].key)));
 }
 
 }  // namespace

@@ -24,13 +24,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "common/proto/rpc.pb.h"
 #include "common/status.h"
+#include "migration/entry_batch.h"
 
 namespace tessera::migration {
 
@@ -61,13 +62,14 @@ class BucketStore {
 
   // --- Source side.
   // Scans bucket b under a snapshot, calling emit for every live (unexpired) key with
-  // its value and meta. emit returns false to stop early (the scan then returns OK).
+  // its value and meta, in stored-key order. The entry's key and value are valid only
+  // during the call. emit returns false to stop early (the scan then returns OK).
   virtual Status ScanBucket(uint32_t bucket,
-                            const std::function<bool(proto::MigratedEntry* entry)>& emit) = 0;
-  // The current state of one key: filled entry, or entry->removed() = true when it is
-  // missing or expired.
+                            const std::function<bool(const MigratedEntryView& entry)>& emit) = 0;
+  // Appends the current state of one key to *out: its value and meta, or a removed
+  // entry when it is missing or expired.
   virtual Status ReadEntry(uint32_t bucket, uint32_t area, std::string_view key,
-                           proto::MigratedEntry* entry) = 0;
+                           EntryBatch* out) = 0;
   virtual void StartRecording(uint32_t bucket) = 0;
   virtual std::vector<ChangedKey> TakeChanges(uint32_t bucket) = 0;
   virtual void StopRecording(uint32_t bucket) = 0;
@@ -81,9 +83,7 @@ class BucketStore {
   // data (refusing would lose acknowledged writes); accounting is kept. With
   // fresh_keys (MigrateBatchRequest.fresh_keys) the accounting counts every entry as
   // a new key instead of reading what the store holds.
-  virtual Status ApplyMigrated(uint32_t bucket,
-                               const google::protobuf::RepeatedPtrField<proto::MigratedEntry>&
-                                   entries,
+  virtual Status ApplyMigrated(uint32_t bucket, std::span<const MigratedEntryView> entries,
                                bool fresh_keys) = 0;
 
   // --- Cleanup.

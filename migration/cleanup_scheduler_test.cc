@@ -17,10 +17,10 @@ namespace {
 
 class FakeStore final : public BucketStore {
  public:
-  Status ScanBucket(uint32_t, const std::function<bool(proto::MigratedEntry*)>&) override {
+  Status ScanBucket(uint32_t, const std::function<bool(const MigratedEntryView&)>&) override {
     return Status::OK();
   }
-  Status ReadEntry(uint32_t, uint32_t, std::string_view, proto::MigratedEntry*) override {
+  Status ReadEntry(uint32_t, uint32_t, std::string_view, EntryBatch*) override {
     return Status::OK();
   }
   void StartRecording(uint32_t) override {}
@@ -28,8 +28,7 @@ class FakeStore final : public BucketStore {
   void StopRecording(uint32_t) override {}
   void Fence(uint32_t) override {}
   void Unfence(uint32_t) override {}
-  Status ApplyMigrated(uint32_t, const google::protobuf::RepeatedPtrField<proto::MigratedEntry>&,
-                       bool) override {
+  Status ApplyMigrated(uint32_t, std::span<const MigratedEntryView>, bool) override {
     return Status::OK();
   }
   Status ReclaimBucket(uint32_t, ReclaimTicket*) override { return Status::OK(); }

@@ -11,12 +11,6 @@
 
 namespace tessera::migration {
 
-namespace {
-
-size_t EntryBytes(const proto::MigratedEntry& e) { return e.key().size() + e.value().size() + 32; }
-
-}  // namespace
-
 MigrationManager::MigrationManager(MigrationOptions options, BucketStore* store,
                                    MigrationCallbacks callbacks)
     : options_(std::move(options)), store_(store), callbacks_(std::move(callbacks)) {
@@ -196,18 +190,18 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTi
     }
   } cleanup{store_, bucket, &fenced};
 
-  // 1. Scan under a snapshot.
-  std::vector<proto::MigratedEntry> batch;
-  size_t batch_bytes = 0;
+  // 1. Scan under a snapshot. One batch buffer for the whole attempt.
+  EntryBatch batch;
+  auto full = [&] {
+    return batch.count() >= options_.batch_entries || batch.bytes() >= options_.batch_bytes;
+  };
   bool first = true;
   Status send_status;
-  Status s = store_->ScanBucket(bucket, [&](proto::MigratedEntry* e) {
-    batch_bytes += EntryBytes(*e);
-    batch.push_back(std::move(*e));
-    if (batch.size() >= options_.batch_entries || batch_bytes >= options_.batch_bytes) {
-      send_status = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch, batch_bytes);
+  Status s = store_->ScanBucket(bucket, [&](const MigratedEntryView& e) {
+    batch.Add(e);
+    if (full()) {
+      send_status = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch);
       first = false;
-      batch_bytes = 0;
       if (!send_status.ok()) return false;
     }
     return true;
@@ -216,28 +210,22 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTi
   if (!send_status.ok()) return send_status;
   // The first batch goes out even when the bucket is empty: the destination reclaims.
   if (first || !batch.empty()) {
-    s = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch, batch_bytes);
+    s = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch);
     if (!s.ok()) return s;
     first = false;
   }
 
   // 2. Catch up while the change set shrinks.
   auto send_changes = [&](const std::vector<ChangedKey>& keys) -> Status {
-    std::vector<proto::MigratedEntry> out;
-    size_t bytes = 0;
     for (const ChangedKey& k : keys) {
-      proto::MigratedEntry e;
-      Status rs = store_->ReadEntry(bucket, k.first, k.second, &e);
+      Status rs = store_->ReadEntry(bucket, k.first, k.second, &batch);
       if (!rs.ok()) return rs;
-      bytes += EntryBytes(e);
-      out.push_back(std::move(e));
-      if (out.size() >= options_.batch_entries || bytes >= options_.batch_bytes) {
-        rs = SendBatch(bucket, plan, false, false, &out, bytes);
+      if (full()) {
+        rs = SendBatch(bucket, plan, false, false, &batch);
         if (!rs.ok()) return rs;
-        bytes = 0;
       }
     }
-    if (!out.empty()) return SendBatch(bucket, plan, false, false, &out, bytes);
+    if (!batch.empty()) return SendBatch(bucket, plan, false, false, &batch);
     return Status::OK();
   };
   SetPhase(bucket, "catch-up");
@@ -303,30 +291,31 @@ void MigrationManager::Throttle(size_t bytes) {
 }
 
 Status MigrationManager::SendBatch(uint32_t bucket, const Plan& plan, bool first,
-                                   bool fresh_keys, std::vector<proto::MigratedEntry>* entries,
-                                   size_t bytes) {
+                                   bool fresh_keys, EntryBatch* batch) {
   if (stopping()) return Status::Unavailable("stopping");
   std::shared_ptr<const BucketTable> table = callbacks_.current_table();
   Plan now;
   if (!PlanFor(table.get(), bucket, &now) || now.destination != plan.destination) {
     return Status::StaleTable("the plan for bucket " + std::to_string(bucket) + " changed");
   }
+  const uint64_t keys = batch->count();
+  const uint64_t bytes = batch->bytes();
   Throttle(bytes);
   RpcChannel* ch = ChannelTo(plan.destination);
   if (ch == nullptr) return Status::InvalidArgument("bad destination " + plan.destination);
   proto::Request req;
   req.set_table_version(table->version());
-  proto::MigrateBatchRequest* mb = req.mutable_migrate_batch();
+  proto::MigrateBatchRequest* mb = req.mutable_migrate_packed();
   mb->set_migration_id(table->migration_id());
   mb->set_bucket(bucket);
   mb->set_first(first);
   mb->set_fresh_keys(fresh_keys);
   mb->set_source(options_.self_address);
-  const uint64_t keys = entries->size();
-  for (proto::MigratedEntry& e : *entries) *mb->add_entries() = std::move(e);
-  entries->clear();
+  batch->TakePacked(mb->mutable_packed_entries());
   proto::Response resp;
   Status s = ch->CallSync(&req, options_.rpc_timeout_ms, &resp);
+  // The channel serialized the request before CallSync waited: the buffer is free.
+  batch->Recycle(mb->mutable_packed_entries());
   if (!s.ok()) return s;
   if (resp.code() != proto::OK) {
     if (resp.code() == proto::STALE_TABLE && resp.table_version() > table->version() &&

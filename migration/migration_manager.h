@@ -117,8 +117,10 @@ class MigrationManager {
   Status RunAttempt(uint32_t bucket, const Plan& plan, AttemptTimes* times);
   // Sends one batch; fails when the plan changed or the destination refused.
   // fresh_keys: a batch of the snapshot scan (MigrateBatchRequest.fresh_keys).
+  // Sends *batch as a Request.migrate_packed; *batch is then empty (its buffer kept)
+  // unless the plan changed or the manager is stopping before it went out.
   Status SendBatch(uint32_t bucket, const Plan& plan, bool first, bool fresh_keys,
-                   std::vector<proto::MigratedEntry>* entries, size_t bytes);
+                   EntryBatch* batch);
   // Reports the bucket done; OK once the table we serve shows the flip.
   Status Report(uint32_t bucket, const Plan& plan);
   RpcChannel* ChannelTo(const std::string& address);
