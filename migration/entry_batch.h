@@ -72,6 +72,9 @@ class EntryBatch {
   // one buffer keeps a source from allocating (and the kernel from zeroing) a fresh
   // megabyte for every batch.
   void Recycle(std::string* buffer);
+  // Makes room for `bytes` of packed entries, so that filling a batch does not
+  // grow (and copy) the buffer step by step.
+  void Reserve(size_t bytes) { packed_.reserve(bytes); }
   // Empties the batch; the buffer keeps its capacity.
   void Clear();
 

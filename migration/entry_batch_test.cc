@@ -144,6 +144,16 @@ TEST(EntryBatchTest, TakeAndRecycleReuseOneBuffer) {
   ExpectSame(big, got[0]);
 }
 
+TEST(EntryBatchTest, AReservedBatchFillsInPlace) {
+  EntryBatch batch;
+  batch.Reserve(300000);
+  const char* buffer = batch.packed().data();
+  const Owned big{1, 1, 0, 0, 0, "key", std::string(100000, 'x'), false};
+  for (int i = 0; i < 2; ++i) batch.Add(big.View());
+  EXPECT_EQ(buffer, batch.packed().data());
+  EXPECT_EQ(2u, batch.count());
+}
+
 TEST(EntryBatchTest, MessagesViewTheSameAsPacked) {
   google::protobuf::RepeatedPtrField<proto::MigratedEntry> messages;
   EntryBatch batch;

@@ -190,8 +190,11 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTi
     }
   } cleanup{store_, bucket, &fenced};
 
-  // 1. Scan under a snapshot. One batch buffer for the whole attempt.
+  // 1. Scan under a snapshot. One batch buffer for the whole attempt, sized for a
+  // full batch and one more entry (a bucket is often a batch or two: growing the
+  // buffer by doubling cost about as much as the batch's own copy).
   EntryBatch batch;
+  batch.Reserve(options_.batch_bytes + (64u << 10));
   auto full = [&] {
     return batch.count() >= options_.batch_entries || batch.bytes() >= options_.batch_bytes;
   };
