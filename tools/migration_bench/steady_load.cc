@@ -35,25 +35,35 @@ SteadyLoad::SteadyLoad(client::Client* client, const Dataset* data, SteadyLoadOp
 SteadyLoad::~SteadyLoad() { Stop(); }
 
 void SteadyLoad::Start(const std::string& first_window) {
+  CpuTimes cpu;
+  const bool cpu_ok = CpuTimes::Read(&cpu);
   {
     std::lock_guard<std::mutex> l(mu_);
     auto w = std::make_unique<Window>();
     w->name = first_window;
     w->start = Clock::now();
+    w->cpu_start = cpu;
+    w->cpu_known = cpu_ok;
     windows_.push_back(std::move(w));
   }
   pacer_ = std::thread([this] { Pace(); });
 }
 
 int SteadyLoad::NextWindow(const std::string& name) {
+  CpuTimes cpu;
+  const bool cpu_ok = CpuTimes::Read(&cpu);
   std::lock_guard<std::mutex> l(mu_);
   const Clock::time_point now = Clock::now();
   Window* last = windows_.back().get();
   last->end = now;
   last->closed = true;
+  last->cpu_end = cpu;
+  last->cpu_known = last->cpu_known && cpu_ok;
   auto w = std::make_unique<Window>();
   w->name = name;
   w->start = now;
+  w->cpu_start = cpu;
+  w->cpu_known = cpu_ok;
   windows_.push_back(std::move(w));
   return static_cast<int>(windows_.size()) - 2;
 }
@@ -62,12 +72,16 @@ void SteadyLoad::Stop() {
   if (!pacer_.joinable()) return;
   stop_ = true;
   pacer_.join();
+  CpuTimes cpu;
+  const bool cpu_ok = CpuTimes::Read(&cpu);
   std::unique_lock<std::mutex> l(mu_);
   drained_.wait(l, [this] { return in_flight_.load() == 0; });
   Window* last = windows_.back().get();
   if (!last->closed) {
     last->end = Clock::now();
     last->closed = true;
+    last->cpu_end = cpu;
+    last->cpu_known = last->cpu_known && cpu_ok;
   }
 }
 
@@ -160,6 +174,7 @@ WindowReport SteadyLoad::Report(int index) {
     r.puts = w.puts;
     r.skipped = w.skipped;
     r.errors = w.errors;
+    if (w.closed && w.cpu_known) r.cpu = CpuShareBetween(w.cpu_start, w.cpu_end);
     lat = w.latencies_us;
   }
   std::sort(lat.begin(), lat.end());

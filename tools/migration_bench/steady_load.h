@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/cpu_times.h"
 #include "dataset.h"
 #include "tessera/client.h"
 
@@ -45,6 +46,9 @@ struct WindowReport {
   uint64_t skipped = 0;  // due while `inflight` calls were outstanding
   std::array<uint64_t, 16> errors{};  // failed calls by client::Code (NotFound included)
   uint64_t p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  // How busy the whole machine was in the window, and the CPU steal (-1: unknown, or
+  // the window is still open).
+  CpuShare cpu;
   uint64_t errors_total() const;
   double ops_per_sec() const { return seconds > 0 ? (gets + puts) / seconds : 0; }
 };
@@ -74,6 +78,8 @@ class SteadyLoad {
     std::string name;
     std::chrono::steady_clock::time_point start, end;
     bool closed = false;
+    CpuTimes cpu_start, cpu_end;  // the machine's, when it opened and closed
+    bool cpu_known = false;       // both were read
     uint64_t gets = 0, puts = 0, skipped = 0;
     std::array<uint64_t, 16> errors{};
     std::vector<uint32_t> latencies_us;
