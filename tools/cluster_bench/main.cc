@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bench_runner.h"
+#include "common/cpu_times.h"
 #include "tessera/client.h"
 
 DEFINE_string(config_servers, "127.0.0.1:7100", "Comma-separated host:port of the config servers.");
@@ -120,8 +121,18 @@ int main(int argc, char** argv) {
   bo.seed = FLAGS_seed;
   tessera::bench::BenchRunner runner(client.get(), bo);
   if (bo.load) Print("load", runner.Load());
+  tessera::CpuTimes cpu_before, cpu_after;
+  const bool cpu_ok = tessera::CpuTimes::Read(&cpu_before);
   PhaseReport r = runner.Run();
   Print("run", r);
+  // The whole machine during the run, warmup included: on a shared VM a round that
+  // lost CPU time to the hypervisor (steal) measures the host more than Tessera.
+  if (cpu_ok && tessera::CpuTimes::Read(&cpu_after)) {
+    const tessera::CpuShare c = tessera::CpuShareBetween(cpu_before, cpu_after);
+    if (c.busy_pct >= 0) {
+      std::printf("  machine cpu: busy %.0f %% steal %.1f %%\n", c.busy_pct, c.steal_pct);
+    }
+  }
   uint64_t errors = 0;
   for (uint64_t e : r.errors) errors += e;
   return errors == 0 ? 0 : 3;
