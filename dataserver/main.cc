@@ -88,7 +88,8 @@ DEFINE_int32(migrate_apply_nice, 0, "CPU niceness (0..19) of the threads applyin
              "migration batches.");
 DEFINE_int64(migrate_bytes_per_sec, 0, "Bandwidth cap of outgoing migration, all buckets "
              "together, in bytes per second (0 = unlimited).");
-DEFINE_int64(migrate_batch_bytes, 1 << 20, "Bytes of keys + values per migration batch "
+DEFINE_int64(migrate_batch_bytes, 1 << 20, "Bytes per migration batch, packed (keys, values and ~19 "
+             "bytes of meta per key) "
              "(4 KiB..8 MiB).");
 DEFINE_int32(migrate_batch_entries, 1024, "Keys per migration batch (1..65536).");
 DEFINE_int32(migrate_rpc_timeout_ms, 5000, "Timeout of one migration batch or bucket-done "

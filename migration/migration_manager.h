@@ -50,7 +50,7 @@ struct MigrationOptions {
   std::vector<HostPort> config_servers;  // for BucketDone
   int parallel = 2;                      // buckets in flight at once
   uint64_t bytes_per_sec = 0;            // all buckets together; 0 = unlimited
-  size_t batch_bytes = 1u << 20;         // per MigrateBatch (keys + values)
+  size_t batch_bytes = 1u << 20;         // per batch: EntryBatch::bytes (keys, values, meta)
   size_t batch_entries = 1024;
   uint32_t rpc_timeout_ms = 5000;
   size_t catchup_fence_keys = 64;  // fence once a change set is this small
