@@ -34,37 +34,43 @@ SteadyLoad::SteadyLoad(client::Client* client, const Dataset* data, SteadyLoadOp
 
 SteadyLoad::~SteadyLoad() { Stop(); }
 
+SteadyLoad::Mark SteadyLoad::Mark::Now() {
+  Mark m;
+  m.cpu_ok = CpuTimes::Read(&m.cpu);
+  m.when = Clock::now();
+  return m;
+}
+
+void SteadyLoad::OpenWindow(const std::string& name, const Mark& at) {
+  auto w = std::make_unique<Window>();
+  w->name = name;
+  w->start = at.when;
+  w->cpu_start = at.cpu;
+  w->cpu_known = at.cpu_ok;
+  windows_.push_back(std::move(w));
+}
+
+void SteadyLoad::CloseWindow(Window* w, const Mark& at) {
+  w->end = at.when;
+  w->closed = true;
+  w->cpu_end = at.cpu;
+  w->cpu_known = w->cpu_known && at.cpu_ok;
+}
+
 void SteadyLoad::Start(const std::string& first_window) {
-  CpuTimes cpu;
-  const bool cpu_ok = CpuTimes::Read(&cpu);
+  const Mark at = Mark::Now();  // /proc/stat is read outside mu_
   {
     std::lock_guard<std::mutex> l(mu_);
-    auto w = std::make_unique<Window>();
-    w->name = first_window;
-    w->start = Clock::now();
-    w->cpu_start = cpu;
-    w->cpu_known = cpu_ok;
-    windows_.push_back(std::move(w));
+    OpenWindow(first_window, at);
   }
   pacer_ = std::thread([this] { Pace(); });
 }
 
 int SteadyLoad::NextWindow(const std::string& name) {
-  CpuTimes cpu;
-  const bool cpu_ok = CpuTimes::Read(&cpu);
+  const Mark at = Mark::Now();
   std::lock_guard<std::mutex> l(mu_);
-  const Clock::time_point now = Clock::now();
-  Window* last = windows_.back().get();
-  last->end = now;
-  last->closed = true;
-  last->cpu_end = cpu;
-  last->cpu_known = last->cpu_known && cpu_ok;
-  auto w = std::make_unique<Window>();
-  w->name = name;
-  w->start = now;
-  w->cpu_start = cpu;
-  w->cpu_known = cpu_ok;
-  windows_.push_back(std::move(w));
+  CloseWindow(windows_.back().get(), at);
+  OpenWindow(name, at);
   return static_cast<int>(windows_.size()) - 2;
 }
 
@@ -72,17 +78,11 @@ void SteadyLoad::Stop() {
   if (!pacer_.joinable()) return;
   stop_ = true;
   pacer_.join();
-  CpuTimes cpu;
-  const bool cpu_ok = CpuTimes::Read(&cpu);
   std::unique_lock<std::mutex> l(mu_);
   drained_.wait(l, [this] { return in_flight_.load() == 0; });
+  // Nothing is issued or finishes any more: the window closes once drained.
   Window* last = windows_.back().get();
-  if (!last->closed) {
-    last->end = Clock::now();
-    last->closed = true;
-    last->cpu_end = cpu;
-    last->cpu_known = last->cpu_known && cpu_ok;
-  }
+  if (!last->closed) CloseWindow(last, Mark::Now());
 }
 
 void SteadyLoad::Pace() {

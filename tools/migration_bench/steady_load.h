@@ -85,6 +85,17 @@ class SteadyLoad {
     std::vector<uint32_t> latencies_us;
   };
 
+  // A moment a window opens or closes at: the clock and the machine's CPU times.
+  struct Mark {
+    std::chrono::steady_clock::time_point when;
+    CpuTimes cpu;
+    bool cpu_ok = false;  // cpu was read
+    static Mark Now();
+  };
+  // REQUIRES: mu_ held.
+  void OpenWindow(const std::string& name, const Mark& at);
+  static void CloseWindow(Window* w, const Mark& at);
+
   void Pace();
   void Issue(int window, std::mt19937_64* rng);
   void Done(int window, bool put, uint64_t key_index, std::chrono::steady_clock::time_point issued,
