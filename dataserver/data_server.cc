@@ -109,6 +109,7 @@ Status DataServer::Start() {
   // 3 interleaved bench_migration runs each gave 51-83 MB/s and a client p99 of
   // 19-41 ms during the migration, against 84-96 MB/s and 9-15 ms at nice 0.
   ho.migrate_apply_nice = options_.migrate_apply_nice;
+  ho.migrate_apply_idle = options_.migrate_apply_idle;
   ho.migrate_apply_threads = options_.migrate_apply_threads;
   handler_ = std::make_unique<RequestHandler>(ho, storage_.get(), [this](uint64_t) {
     if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow();
@@ -150,6 +151,7 @@ Status DataServer::Start() {
   mo.config_servers = options_.config_servers;
   mo.parallel = options_.migrate_parallel;
   mo.worker_nice = options_.background_nice;
+  mo.worker_idle = options_.migrate_sched_idle;
   mo.bytes_per_sec = options_.migrate_bytes_per_sec;
   mo.batch_bytes = options_.migrate_batch_bytes;
   mo.batch_entries = options_.migrate_batch_entries;

@@ -6,11 +6,16 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/io_thread.h"
 #include "common/rpc_channel.h"
@@ -96,8 +101,11 @@ class DataServerTest : public ::testing::Test {
     cs_server_->Stop();
     std::filesystem::remove_all(dir_);
   }
-  void StartDataServer(uint32_t heartbeat_ms) {
+  // migrate_idle: --migrate_sched_idle and --migrate_apply_idle.
+  void StartDataServer(uint32_t heartbeat_ms, bool migrate_idle = false) {
     DataServerOptions o;
+    o.migrate_sched_idle = migrate_idle;
+    o.migrate_apply_idle = migrate_idle;
     o.listen = "127.0.0.1:0";
     // An unreachable config server first: heartbeats move on to the next one.
     o.config_servers = {HostPort{"127.0.0.1", 1}, HostPort{"127.0.0.1", cs_server_->port()}};
@@ -231,6 +239,57 @@ TEST_F(DataServerTest, RestartKeepsData) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// The scheduling policy (sched_getscheduler) of each of this process's threads named
+// `name`; empty when there is none yet.
+std::vector<int> PoliciesOfThreads(const std::string& name) {
+  std::vector<int> policies;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (!std::getline(comm, line) || line != name) continue;
+    policies.push_back(::sched_getscheduler(std::stoi(task.path().filename().string())));
+  }
+  return policies;
+}
+
+// --migrate_sched_idle puts the threads that scan migrating buckets in SCHED_IDLE,
+// --migrate_apply_idle those that apply incoming batches. The workers that fence and
+// report stay in the normal class, as do the request threads.
+TEST_F(DataServerTest, MigrationThreadsRunIdleWhenAsked) {
+  for (const bool idle : {false, true}) {
+    SCOPED_TRACE(idle ? "idle" : "default");
+    ASSERT_NO_FATAL_FAILURE(StartDataServer(50, idle));
+    // Threads name themselves once they run.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          for (const char* name : {"mig-scan", "mig-send", "mig-apply", "rpc-io"}) {
+            if (PoliciesOfThreads(name).empty()) return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(10)));
+    // A thread names itself before it changes class: wait for the class too.
+    const int want = idle ? SCHED_IDLE : SCHED_OTHER;
+    for (const char* name : {"mig-scan", "mig-apply"}) {
+      EXPECT_TRUE(WaitFor(
+          [&] {
+            for (int p : PoliciesOfThreads(name)) {
+              if (p != want) return false;
+            }
+            return true;
+          },
+          std::chrono::seconds(10)))
+          << name;
+    }
+    for (const char* name : {"mig-send", "rpc-io"}) {
+      for (int p : PoliciesOfThreads(name)) EXPECT_EQ(p, SCHED_OTHER) << name;
+    }
+    channel_.reset();
+    ds_->Stop();
+    ds_.reset();
+  }
 }
 
 }  // namespace

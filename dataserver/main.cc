@@ -86,6 +86,12 @@ DEFINE_int64(migrate_ingest_min_bytes, 64 << 10, "Incoming migration scan batche
 // runs at nice 10 against 6 at 0: p99 during 2.1-10.6 ms against 2.3-4.7, no clear gain.
 DEFINE_int32(migrate_apply_nice, 0, "CPU niceness (0..19) of the threads applying incoming "
              "migration batches.");
+DEFINE_bool(migrate_sched_idle, false, "Run the threads that scan and send migrating "
+            "buckets in Linux's SCHED_IDLE class (instead of --background_nice): a thread "
+            "serving requests that wakes up takes the CPU from them at once. Migration then "
+            "runs only on CPU time nothing else wants.");
+DEFINE_bool(migrate_apply_idle, false, "Run the threads applying incoming migration "
+            "batches in Linux's SCHED_IDLE class (instead of --migrate_apply_nice).");
 DEFINE_int64(migrate_bytes_per_sec, 0, "Bandwidth cap of outgoing migration, all buckets "
              "together, in bytes per second (0 = unlimited).");
 DEFINE_int64(migrate_batch_bytes, 1 << 20, "Bytes per migration batch, packed (keys, values and ~19 "
@@ -339,6 +345,8 @@ int main(int argc, char** argv) {
   options.migrate_parallel = FLAGS_migrate_parallel;
   options.migrate_apply_threads = FLAGS_migrate_apply_threads;
   options.migrate_apply_nice = FLAGS_migrate_apply_nice;
+  options.migrate_sched_idle = FLAGS_migrate_sched_idle;
+  options.migrate_apply_idle = FLAGS_migrate_apply_idle;
   options.migrate_ingest_min_bytes = FLAGS_migrate_ingest_min_bytes < 0
                                          ? SIZE_MAX
                                          : static_cast<size_t>(FLAGS_migrate_ingest_min_bytes);

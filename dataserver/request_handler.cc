@@ -6,6 +6,7 @@
 
 #include "common/bucket_hash.h"
 #include "common/thread_name.h"
+#include "common/thread_policy.h"
 #include "dataserver/storage_manager.h"
 #include "ldb/env.h"
 
@@ -49,14 +50,19 @@ RequestHandler::RequestHandler(const RequestHandlerOptions& options, StorageMana
         [] { SetCurrentThreadName("ds-write"); });
   }
   const int nice = options_.migrate_apply_nice;
+  const bool idle = options_.migrate_apply_idle;
   const int apply_threads = std::max(1, options_.migrate_apply_threads);
   for (int i = 0; i < apply_threads; ++i) {
     migrate_pools_.push_back(std::make_unique<CallPool>(
         1, options_.migrate_queue_limit > 0 ? options_.migrate_queue_limit : 1,
         [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
-        [nice] {
+        [nice, idle] {
           SetCurrentThreadName("mig-apply");
-          if (nice > 0) ldb::LowerCurrentThreadPriority(nice);
+          if (idle) {
+            if (!SetCurrentThreadIdle()) LOG(WARNING) << "mig-apply: SCHED_IDLE refused";
+          } else if (nice > 0) {
+            ldb::LowerCurrentThreadPriority(nice);
+          }
         }));
   }
 }

@@ -82,6 +82,11 @@ struct RequestHandlerOptions {
   // else. In bench_migration the client p99 during a migration was 20 ms at nice 10
   // and 10 ms at 0, the same throughput.
   int migrate_apply_nice = 0;
+  // Apply threads in the SCHED_IDLE class (tessera::SetCurrentThreadIdle) instead: a
+  // request thread that wakes preempts them at once, and an apply thread leading a
+  // write group (catch-up batches) holds the writers behind it only while no request
+  // thread wants its CPU.
+  bool migrate_apply_idle = false;
   int migrate_apply_threads = 1;    // batches of different buckets applied at once
   size_t migrate_queue_limit = 64;  // per thread: queued batches before "overloaded"
 };

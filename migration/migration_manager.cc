@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "common/thread_name.h"
+#include "common/thread_policy.h"
+#include "migration/bulk_thread.h"
 #include "ldb/env.h"
 
 namespace tessera::migration {
@@ -35,7 +37,19 @@ void MigrationManager::Start() {
   std::lock_guard<std::mutex> l(mu_);
   if (!workers_.empty() || stopping()) return;
   const int n = std::max(1, options_.parallel);
-  for (int i = 0; i < n; ++i) workers_.emplace_back([this] { Worker(); });
+  const bool idle = options_.worker_idle;
+  const int nice = options_.worker_nice;
+  for (int i = 0; i < n; ++i) {
+    scanners_.push_back(std::make_unique<BulkThread>([idle, nice] {
+      SetCurrentThreadName("mig-scan");
+      if (idle) {
+        if (!SetCurrentThreadIdle()) LOG(WARNING) << "mig-scan: SCHED_IDLE refused";
+      } else if (nice > 0) {
+        ldb::LowerCurrentThreadPriority(nice);
+      }
+    }));
+    workers_.emplace_back([this, scanner = scanners_.back().get()] { Worker(scanner); });
+  }
 }
 
 void MigrationManager::Stop() {
@@ -55,6 +69,7 @@ void MigrationManager::Stop() {
     if (t.joinable()) t.join();
   }
   workers_.clear();
+  scanners_.clear();  // after the workers: none is in a Run() any more
 }
 
 bool MigrationManager::PlanFor(const BucketTable* table, uint32_t bucket, Plan* plan) const {
@@ -101,9 +116,9 @@ size_t MigrationManager::busy() const {
   return busy_.size();
 }
 
-void MigrationManager::Worker() {
+void MigrationManager::Worker(BulkThread* scanner) {
+  // Normal class: the fenced phase runs here (the scan on `scanner`).
   SetCurrentThreadName("mig-send");
-  if (options_.worker_nice > 0) ldb::LowerCurrentThreadPriority(options_.worker_nice);
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
     cv_.wait(l, [&] { return stopping() || !pending_.empty(); });
@@ -111,7 +126,7 @@ void MigrationManager::Worker() {
     const uint32_t b = pending_.front();
     pending_.pop_front();
     l.unlock();
-    RunBucket(b);
+    RunBucket(b, scanner);
     l.lock();
     busy_.erase(b);
     in_flight_.erase(b);
@@ -138,7 +153,7 @@ void MigrationManager::AddSent(uint32_t bucket, uint64_t keys, uint64_t bytes) {
   m.set_bytes_sent(m.bytes_sent() + bytes);
 }
 
-void MigrationManager::RunBucket(uint32_t bucket) {
+void MigrationManager::RunBucket(uint32_t bucket, BulkThread* scanner) {
   uint32_t attempt = 0;
   while (!stopping()) {
     std::shared_ptr<const BucketTable> table = callbacks_.current_table();
@@ -156,7 +171,7 @@ void MigrationManager::RunBucket(uint32_t bucket) {
       m.set_phase("scan");
     }
     AttemptTimes times;
-    Status s = RunAttempt(bucket, plan, &times);
+    Status s = RunAttempt(bucket, plan, scanner, &times);
     if (s.ok()) {
       buckets_sent_.fetch_add(1);
       LOG(INFO) << "migration: bucket " << bucket << " moved to " << plan.destination << " in "
@@ -174,7 +189,8 @@ void MigrationManager::RunBucket(uint32_t bucket) {
   }
 }
 
-Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTimes* times) {
+Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, BulkThread* scanner,
+                                    AttemptTimes* times) {
   using Clock = std::chrono::steady_clock;
   times->start = Clock::now();
   store_->StartRecording(bucket);
@@ -190,7 +206,8 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTi
     }
   } cleanup{store_, bucket, &fenced};
 
-  // 1. Scan under a snapshot. One batch buffer for the whole attempt, sized for a
+  // 1. Scan under a snapshot, on the scanner thread (the bulk of the CPU a bucket
+  // takes, in a lower class). One batch buffer for the whole attempt, sized for a
   // full batch and one more entry (a bucket is often a batch or two: growing the
   // buffer by doubling cost about as much as the batch's own copy).
   EntryBatch batch;
@@ -198,25 +215,28 @@ Status MigrationManager::RunAttempt(uint32_t bucket, const Plan& plan, AttemptTi
   auto full = [&] {
     return batch.count() >= options_.batch_entries || batch.bytes() >= options_.batch_bytes;
   };
-  bool first = true;
-  Status send_status;
-  Status s = store_->ScanBucket(bucket, [&](const MigratedEntryView& e) {
-    batch.Add(e);
-    if (full()) {
-      send_status = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch);
-      first = false;
-      if (!send_status.ok()) return false;
+  Status s;
+  scanner->Run([&] {
+    bool first = true;
+    Status send_status;
+    s = store_->ScanBucket(bucket, [&](const MigratedEntryView& e) {
+      batch.Add(e);
+      if (full()) {
+        send_status = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch);
+        first = false;
+        if (!send_status.ok()) return false;
+      }
+      return true;
+    });
+    if (!s.ok()) return;
+    if (!send_status.ok()) {
+      s = send_status;
+      return;
     }
-    return true;
+    // The first batch goes out even when the bucket is empty: the destination reclaims.
+    if (first || !batch.empty()) s = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch);
   });
   if (!s.ok()) return s;
-  if (!send_status.ok()) return send_status;
-  // The first batch goes out even when the bucket is empty: the destination reclaims.
-  if (first || !batch.empty()) {
-    s = SendBatch(bucket, plan, first, /*fresh_keys=*/true, &batch);
-    if (!s.ok()) return s;
-    first = false;
-  }
 
   // 2. Catch up while the change set shrinks.
   auto send_changes = [&](const std::vector<ChangedKey>& keys) -> Status {

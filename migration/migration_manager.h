@@ -45,6 +45,8 @@
 
 namespace tessera::migration {
 
+class BulkThread;
+
 struct MigrationOptions {
   std::string self_address;              // our identity in tables
   std::vector<HostPort> config_servers;  // for BucketDone
@@ -57,12 +59,16 @@ struct MigrationOptions {
   int max_catchup_rounds = 20;
   uint32_t retry_backoff_ms = 200;
   size_t max_frame_bytes = 16u << 20;
-  // CPU niceness of the workers that scan and send (0..19): client requests on the
-  // same machine win the CPU (see ldb::LowerCurrentThreadPriority). The same worker
-  // also drains and reports a fenced bucket, so on a busy machine the fence (writes
-  // to that bucket refused) lasts longer at a high niceness; a next step is to run the
-  // fenced phase on a thread of normal priority.
+  // CPU niceness of the threads that scan buckets and send the scan's batches
+  // (0..19): client requests on the same machine win the CPU (see
+  // ldb::LowerCurrentThreadPriority). Catch-up, fence, drain and report run on the
+  // worker's own thread in the normal class, so that a busy machine does not stretch
+  // the fence (writes to the bucket refused meanwhile).
   int worker_nice = 10;
+  // The scan threads in the SCHED_IDLE class instead (tessera::SetCurrentThreadIdle):
+  // a request thread that wakes takes the CPU from them at once, not after their
+  // time slice.
+  bool worker_idle = false;
 };
 
 struct MigrationCallbacks {
@@ -100,8 +106,9 @@ class MigrationManager {
     std::string destination;
   };
 
-  void Worker();
-  void RunBucket(uint32_t bucket);
+  // A worker runs its buckets' scans on `scanner`, the rest on its own thread.
+  void Worker(BulkThread* scanner);
+  void RunBucket(uint32_t bucket, BulkThread* scanner);
   // True when `table` moves `bucket` from this node; fills *plan.
   bool PlanFor(const BucketTable* table, uint32_t bucket, Plan* plan) const;
   // True when owners[bucket]'s master is `destination` (the bucket flipped).
@@ -114,7 +121,8 @@ class MigrationManager {
       return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
     }
   };
-  Status RunAttempt(uint32_t bucket, const Plan& plan, AttemptTimes* times);
+  Status RunAttempt(uint32_t bucket, const Plan& plan, BulkThread* scanner,
+                    AttemptTimes* times);
   // Sends one batch; fails when the plan changed or the destination refused.
   // fresh_keys: a batch of the snapshot scan (MigrateBatchRequest.fresh_keys).
   // Sends *batch as a Request.migrate_packed; *batch is then empty (its buffer kept)
@@ -149,6 +157,7 @@ class MigrationManager {
   uint64_t migration_id_ = 0;                         // guarded by mu_
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
+  std::vector<std::unique_ptr<BulkThread>> scanners_;  // one per worker
 
   std::mutex throttle_mu_;
   std::chrono::steady_clock::time_point next_send_{};  // guarded by throttle_mu_

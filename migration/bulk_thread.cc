@@ -1,0 +1,44 @@
+#include "migration/bulk_thread.h"
+
+#include <utility>
+
+namespace tessera::migration {
+
+BulkThread::BulkThread(std::function<void()> on_start)
+    : thread_([this, start = std::move(on_start)] { Loop(start); }) {}
+
+BulkThread::~BulkThread() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void BulkThread::Run(const std::function<void()>& fn) {
+  std::lock_guard<std::mutex> serial(run_mu_);
+  std::unique_lock<std::mutex> l(mu_);
+  job_ = &fn;
+  done_ = false;
+  cv_.notify_all();
+  cv_.wait(l, [&] { return done_; });
+  job_ = nullptr;
+}
+
+void BulkThread::Loop(const std::function<void()>& on_start) {
+  if (on_start) on_start();
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    cv_.wait(l, [&] { return stop_ || (job_ != nullptr && !done_); });
+    if (job_ == nullptr || done_) return;  // stopping with nothing to run
+    const std::function<void()>* job = job_;
+    l.unlock();
+    (*job)();
+    l.lock();
+    done_ = true;
+    cv_.notify_all();
+  }
+}
+
+}  // namespace tessera::migration
