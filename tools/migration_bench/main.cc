@@ -123,12 +123,22 @@ std::string CpuText(const tessera::CpuShare& c) {
   return buf;
 }
 
+std::string DiskText(const mb::WindowReport& w) {
+  if (w.disk_read_mib < 0) return "?";
+  char buf[80];
+  std::snprintf(buf, sizeof(buf), "read %.1f MiB / written %.1f MiB", w.disk_read_mib,
+                w.disk_written_mib);
+  return buf;
+}
+
 void PrintWindow(const mb::WindowReport& w) {
   std::printf("  %-10s %6.1f s %7.0f ops/s  gets %7" PRIu64 "  puts %7" PRIu64
-              "  p50 %6" PRIu64 "  p99 %7" PRIu64 "  p999 %7" PRIu64 "  max %8" PRIu64
-              " us  skipped %" PRIu64 "  errors %s  cpu %s\n",
+              "  p50 %6" PRIu64 "  p99 %7" PRIu64 " (get %" PRIu64 ", put %" PRIu64
+              ")  p999 %7" PRIu64 "  max %8" PRIu64
+              " us  skipped %" PRIu64 "  errors %s  cpu %s  disk %s\n",
               w.name.c_str(), w.seconds, w.ops_per_sec(), w.gets, w.puts, w.p50_us, w.p99_us,
-              w.p999_us, w.max_us, w.skipped, Errors(w.errors).c_str(), CpuText(w.cpu).c_str());
+              w.get_p99_us, w.put_p99_us, w.p999_us, w.max_us, w.skipped,
+              Errors(w.errors).c_str(), CpuText(w.cpu).c_str(), DiskText(w).c_str());
 }
 
 // Per-node counters the benchmark compares before / after.

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <iterator>
+#include <cstring>
 #include <random>
 #include <utility>
 
@@ -13,6 +16,26 @@ namespace tessera::mbench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The KiB the machine's block devices have read and written since boot.
+bool ReadPagesInOut(uint64_t* in_kib, uint64_t* out_kib) {
+  std::FILE* f = std::fopen("/proc/vmstat", "r");
+  if (f == nullptr) return false;
+  char name[64];
+  unsigned long long value = 0;
+  int found = 0;
+  while (found < 2 && std::fscanf(f, "%63s %llu", name, &value) == 2) {
+    if (std::strcmp(name, "pgpgin") == 0) {
+      *in_kib = value;
+      ++found;
+    } else if (std::strcmp(name, "pgpgout") == 0) {
+      *out_kib = value;
+      ++found;
+    }
+  }
+  std::fclose(f);
+  return found == 2;
+}
 
 uint64_t Percentile(const std::vector<uint32_t>& sorted, double q) {
   if (sorted.empty()) return 0;
@@ -37,6 +60,7 @@ SteadyLoad::~SteadyLoad() { Stop(); }
 SteadyLoad::Mark SteadyLoad::Mark::Now() {
   Mark m;
   m.cpu_ok = CpuTimes::Read(&m.cpu);
+  m.io_ok = ReadPagesInOut(&m.pgpgin, &m.pgpgout);
   m.when = Clock::now();
   return m;
 }
@@ -47,6 +71,9 @@ void SteadyLoad::OpenWindow(const std::string& name, const Mark& at) {
   w->start = at.when;
   w->cpu_start = at.cpu;
   w->cpu_known = at.cpu_ok;
+  w->pgpgin_start = at.pgpgin;
+  w->pgpgout_start = at.pgpgout;
+  w->io_known = at.io_ok;
   windows_.push_back(std::move(w));
 }
 
@@ -55,6 +82,9 @@ void SteadyLoad::CloseWindow(Window* w, const Mark& at) {
   w->closed = true;
   w->cpu_end = at.cpu;
   w->cpu_known = w->cpu_known && at.cpu_ok;
+  w->pgpgin_end = at.pgpgin;
+  w->pgpgout_end = at.pgpgout;
+  w->io_known = w->io_known && at.io_ok;
 }
 
 void SteadyLoad::Start(const std::string& first_window) {
@@ -150,7 +180,8 @@ void SteadyLoad::Done(int window, bool put, uint64_t key_index, Clock::time_poin
     Window* w = windows_[window].get();
     if (s.ok()) {
       ++(put ? w->puts : w->gets);
-      w->latencies_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX)));
+      (put ? w->put_latencies_us : w->get_latencies_us)
+          .push_back(static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX)));
     } else {
       const size_t code = static_cast<size_t>(s.code());
       ++w->errors[code < w->errors.size() ? code : w->errors.size() - 1];
@@ -162,7 +193,7 @@ void SteadyLoad::Done(int window, bool put, uint64_t key_index, Clock::time_poin
 
 WindowReport SteadyLoad::Report(int index) {
   WindowReport r;
-  std::vector<uint32_t> lat;
+  std::vector<uint32_t> gets, puts;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (index < 0 || index >= static_cast<int>(windows_.size())) return r;
@@ -175,9 +206,21 @@ WindowReport SteadyLoad::Report(int index) {
     r.skipped = w.skipped;
     r.errors = w.errors;
     if (w.closed && w.cpu_known) r.cpu = CpuShareBetween(w.cpu_start, w.cpu_end);
-    lat = w.latencies_us;
+    if (w.closed && w.io_known && w.pgpgin_end >= w.pgpgin_start &&
+        w.pgpgout_end >= w.pgpgout_start) {
+      r.disk_read_mib = static_cast<double>(w.pgpgin_end - w.pgpgin_start) / 1024;
+      r.disk_written_mib = static_cast<double>(w.pgpgout_end - w.pgpgout_start) / 1024;
+    }
+    gets = w.get_latencies_us;
+    puts = w.put_latencies_us;
   }
-  std::sort(lat.begin(), lat.end());
+  std::sort(gets.begin(), gets.end());
+  std::sort(puts.begin(), puts.end());
+  r.get_p99_us = Percentile(gets, 0.99);
+  r.put_p99_us = Percentile(puts, 0.99);
+  std::vector<uint32_t> lat;
+  lat.reserve(gets.size() + puts.size());
+  std::merge(gets.begin(), gets.end(), puts.begin(), puts.end(), std::back_inserter(lat));
   r.p50_us = Percentile(lat, 0.50);
   r.p99_us = Percentile(lat, 0.99);
   r.p999_us = Percentile(lat, 0.999);

@@ -46,9 +46,14 @@ struct WindowReport {
   uint64_t skipped = 0;  // due while `inflight` calls were outstanding
   std::array<uint64_t, 16> errors{};  // failed calls by client::Code (NotFound included)
   uint64_t p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  uint64_t get_p99_us = 0, put_p99_us = 0;  // the same, per kind of call
   // How busy the whole machine was in the window, and the CPU steal (-1: unknown, or
   // the window is still open).
   CpuShare cpu;
+  // What the machine's block devices read and wrote in the window, MiB (/proc/vmstat
+  // pgpgin / pgpgout; -1: unknown). Client gets that miss the page cache wait on the
+  // disk, behind whatever else reads it then.
+  double disk_read_mib = -1, disk_written_mib = -1;
   uint64_t errors_total() const;
   double ops_per_sec() const { return seconds > 0 ? (gets + puts) / seconds : 0; }
 };
@@ -82,7 +87,9 @@ class SteadyLoad {
     bool cpu_known = false;       // both were read
     uint64_t gets = 0, puts = 0, skipped = 0;
     std::array<uint64_t, 16> errors{};
-    std::vector<uint32_t> latencies_us;
+    uint64_t pgpgin_start = 0, pgpgout_start = 0, pgpgin_end = 0, pgpgout_end = 0;
+    bool io_known = false;
+    std::vector<uint32_t> get_latencies_us, put_latencies_us;
   };
 
   // A moment a window opens or closes at: the clock and the machine's CPU times.
@@ -90,6 +97,8 @@ class SteadyLoad {
     std::chrono::steady_clock::time_point when;
     CpuTimes cpu;
     bool cpu_ok = false;  // cpu was read
+    uint64_t pgpgin = 0, pgpgout = 0;  // /proc/vmstat, KiB
+    bool io_ok = false;
     static Mark Now();
   };
   // REQUIRES: mu_ held.
