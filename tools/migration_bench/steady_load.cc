@@ -57,8 +57,9 @@ SteadyLoad::SteadyLoad(client::Client* client, const Dataset* data, SteadyLoadOp
 
 SteadyLoad::~SteadyLoad() { Stop(); }
 
-SteadyLoad::Mark SteadyLoad::Mark::Now() {
+SteadyLoad::Mark SteadyLoad::Mark::Now(const SteadyLoadOptions& options) {
   Mark m;
+  m.rq_ok = ReadRunQueueWait(options.watch_process, options.watch_thread, &m.rq);
   m.cpu_ok = CpuTimes::Read(&m.cpu);
   m.io_ok = ReadPagesInOut(&m.pgpgin, &m.pgpgout);
   m.when = Clock::now();
@@ -74,6 +75,8 @@ void SteadyLoad::OpenWindow(const std::string& name, const Mark& at) {
   w->pgpgin_start = at.pgpgin;
   w->pgpgout_start = at.pgpgout;
   w->io_known = at.io_ok;
+  w->rq_start = at.rq;
+  w->rq_known = at.rq_ok;
   windows_.push_back(std::move(w));
 }
 
@@ -85,10 +88,12 @@ void SteadyLoad::CloseWindow(Window* w, const Mark& at) {
   w->pgpgin_end = at.pgpgin;
   w->pgpgout_end = at.pgpgout;
   w->io_known = w->io_known && at.io_ok;
+  w->rq_end = at.rq;
+  w->rq_known = w->rq_known && at.rq_ok;
 }
 
 void SteadyLoad::Start(const std::string& first_window) {
-  const Mark at = Mark::Now();  // /proc/stat is read outside mu_
+  const Mark at = Mark::Now(options_);  // /proc/stat is read outside mu_
   {
     std::lock_guard<std::mutex> l(mu_);
     OpenWindow(first_window, at);
@@ -97,7 +102,7 @@ void SteadyLoad::Start(const std::string& first_window) {
 }
 
 int SteadyLoad::NextWindow(const std::string& name) {
-  const Mark at = Mark::Now();
+  const Mark at = Mark::Now(options_);
   std::lock_guard<std::mutex> l(mu_);
   CloseWindow(windows_.back().get(), at);
   OpenWindow(name, at);
@@ -112,7 +117,7 @@ void SteadyLoad::Stop() {
   drained_.wait(l, [this] { return in_flight_.load() == 0; });
   // Nothing is issued or finishes any more: the window closes once drained.
   Window* last = windows_.back().get();
-  if (!last->closed) CloseWindow(last, Mark::Now());
+  if (!last->closed) CloseWindow(last, Mark::Now(options_));
 }
 
 void SteadyLoad::Pace() {
@@ -210,6 +215,14 @@ WindowReport SteadyLoad::Report(int index) {
         w.pgpgout_end >= w.pgpgout_start) {
       r.disk_read_mib = static_cast<double>(w.pgpgin_end - w.pgpgin_start) / 1024;
       r.disk_written_mib = static_cast<double>(w.pgpgout_end - w.pgpgout_start) / 1024;
+    }
+    // The same threads at both ends (a data server that started or stopped in the
+    // window makes the sums incomparable).
+    if (w.closed && w.rq_known && w.rq_end.threads == w.rq_start.threads &&
+        w.rq_end.wait_ns >= w.rq_start.wait_ns && w.rq_end.runs > w.rq_start.runs) {
+      const double wait_ns = static_cast<double>(w.rq_end.wait_ns - w.rq_start.wait_ns);
+      r.rq_wait_ms = wait_ns / 1e6;
+      r.rq_wait_us_per_run = wait_ns / 1e3 / static_cast<double>(w.rq_end.runs - w.rq_start.runs);
     }
     gets = w.get_latencies_us;
     puts = w.put_latencies_us;

@@ -23,6 +23,7 @@
 
 #include "common/cpu_times.h"
 #include "dataset.h"
+#include "run_queue_wait.h"
 #include "tessera/client.h"
 
 namespace tessera::mbench {
@@ -36,6 +37,10 @@ struct SteadyLoadOptions {
   // when issued); 0 = none. bucket_count is for the bucket in the line.
   uint64_t slow_call_us = 0;
   uint32_t bucket_count = 1023;
+  // Whose run-queue wait each window reports (ReadRunQueueWait): the data servers'
+  // request threads on this machine.
+  std::string watch_process = "dataserver";
+  std::string watch_thread = "rpc-io";
 };
 
 struct WindowReport {
@@ -54,6 +59,9 @@ struct WindowReport {
   // pgpgin / pgpgout; -1: unknown). Client gets that miss the page cache wait on the
   // disk, behind whatever else reads it then.
   double disk_read_mib = -1, disk_written_mib = -1;
+  // How long the watched threads (SteadyLoadOptions::watch_thread) waited for a CPU in
+  // the window, in all and per time they ran (-1: unknown).
+  double rq_wait_ms = -1, rq_wait_us_per_run = -1;
   uint64_t errors_total() const;
   double ops_per_sec() const { return seconds > 0 ? (gets + puts) / seconds : 0; }
 };
@@ -89,6 +97,8 @@ class SteadyLoad {
     std::array<uint64_t, 16> errors{};
     uint64_t pgpgin_start = 0, pgpgout_start = 0, pgpgin_end = 0, pgpgout_end = 0;
     bool io_known = false;
+    RunQueueWait rq_start, rq_end;
+    bool rq_known = false;
     std::vector<uint32_t> get_latencies_us, put_latencies_us;
   };
 
@@ -99,7 +109,9 @@ class SteadyLoad {
     bool cpu_ok = false;  // cpu was read
     uint64_t pgpgin = 0, pgpgout = 0;  // /proc/vmstat, KiB
     bool io_ok = false;
-    static Mark Now();
+    RunQueueWait rq;
+    bool rq_ok = false;
+    static Mark Now(const SteadyLoadOptions& options);
   };
   // REQUIRES: mu_ held.
   void OpenWindow(const std::string& name, const Mark& at);
