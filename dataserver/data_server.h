@@ -82,8 +82,8 @@ struct DataServerOptions {
   int migrate_apply_nice = 0;  // RequestHandlerOptions::migrate_apply_nice
   // Run the threads that scan and send migrating buckets in the SCHED_IDLE class
   // (tessera::SetCurrentThreadIdle): a request thread that wakes takes the CPU from
-  // them at once. Replaces background_nice for them.
-  bool migrate_sched_idle = false;
+  // them at once. Replaces background_nice for them. See main.cc for the figures.
+  bool migrate_sched_idle = true;
   bool migrate_apply_idle = false;  // RequestHandlerOptions::migrate_apply_idle
   // Incoming scan batches of at least this many bytes go straight into ldb tables
   // (StorageOptions::migrate_ingest_min_bytes; SIZE_MAX: never).
