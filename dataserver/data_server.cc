@@ -94,6 +94,8 @@ Status DataServer::Start() {
   so.max_open_files = options_.max_open_tables;
   so.compaction_nice = options_.background_nice;
   so.migrate_ingest_min_bytes = options_.migrate_ingest_min_bytes;
+  so.migrate_ingest_idle_builders =
+      options_.migrate_ingest_idle ? std::max(1, options_.migrate_apply_threads) : 0;
   s = StorageManager::Open(so, &storage_);
   if (!s.ok()) return s;
 

@@ -101,11 +101,12 @@ class DataServerTest : public ::testing::Test {
     cs_server_->Stop();
     std::filesystem::remove_all(dir_);
   }
-  // migrate_idle: --migrate_sched_idle and --migrate_apply_idle.
+  // migrate_idle: --migrate_sched_idle, --migrate_apply_idle and --migrate_ingest_idle.
   void StartDataServer(uint32_t heartbeat_ms, bool migrate_idle = false) {
     DataServerOptions o;
     o.migrate_sched_idle = migrate_idle;
     o.migrate_apply_idle = migrate_idle;
+    o.migrate_ingest_idle = migrate_idle;
     o.listen = "127.0.0.1:0";
     // An unreachable config server first: heartbeats move on to the next one.
     o.config_servers = {HostPort{"127.0.0.1", 1}, HostPort{"127.0.0.1", cs_server_->port()}};
@@ -255,8 +256,9 @@ std::vector<int> PoliciesOfThreads(const std::string& name) {
 }
 
 // --migrate_sched_idle puts the threads that scan migrating buckets in SCHED_IDLE,
-// --migrate_apply_idle those that apply incoming batches. The workers that fence and
-// report stay in the normal class, as do the request threads.
+// --migrate_apply_idle those that apply incoming batches, --migrate_ingest_idle
+// starts builders of ingested tables there. The workers that fence and report stay
+// in the normal class, as do the request threads.
 TEST_F(DataServerTest, MigrationThreadsRunIdleWhenAsked) {
   for (const bool idle : {false, true}) {
     SCOPED_TRACE(idle ? "idle" : "default");
@@ -285,6 +287,18 @@ TEST_F(DataServerTest, MigrationThreadsRunIdleWhenAsked) {
     }
     for (const char* name : {"mig-send", "rpc-io"}) {
       for (int p : PoliciesOfThreads(name)) EXPECT_EQ(p, SCHED_OTHER) << name;
+    }
+    // Builders start with the storage, before the server serves.
+    const std::vector<int> builders = PoliciesOfThreads("mig-build");
+    if (idle) {
+      EXPECT_TRUE(WaitFor(
+          [&] {
+            const std::vector<int> now = PoliciesOfThreads("mig-build");
+            return now.size() == 1 && now[0] == SCHED_IDLE;
+          },
+          std::chrono::seconds(10)));
+    } else {
+      EXPECT_TRUE(builders.empty());
     }
     channel_.reset();
     ds_->Stop();

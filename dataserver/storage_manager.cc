@@ -9,6 +9,8 @@
 #include <unordered_map>
 
 #include "common/bucket_hash.h"
+#include "common/thread_name.h"
+#include "common/thread_policy.h"
 #include "comparators/bitcmp_comparator.h"
 #include "comparators/expire_bloom_policy.h"
 #include "comparators/gc_registry.h"
@@ -20,6 +22,7 @@
 #include "ldb/iterator.h"
 #include "ldb/options.h"
 #include "ldb/write_batch.h"
+#include "migration/bulk_thread.h"
 
 namespace tessera::ds {
 
@@ -67,6 +70,12 @@ Status StorageManager::Open(const StorageOptions& options,
   }
   if (options.lock_stripes == 0) return Status::InvalidArgument("lock_stripes is 0");
   std::unique_ptr<StorageManager> sm(new StorageManager(options));
+  for (int i = 0; i < options.migrate_ingest_idle_builders; ++i) {
+    sm->ingest_builders_.push_back(std::make_unique<migration::BulkThread>([] {
+      SetCurrentThreadName("mig-build");
+      if (!SetCurrentThreadIdle()) LOG(WARNING) << "mig-build: SCHED_IDLE refused";
+    }));
+  }
   Status s = sm->OpenDb();
   if (!s.ok()) return s;
   *out = std::move(sm);

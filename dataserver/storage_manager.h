@@ -74,6 +74,10 @@ class BitcmpComparator;
 class GcRegistry;
 }  // namespace tessera::comparators
 
+namespace tessera::migration {
+class BulkThread;
+}  // namespace tessera::comparators
+
 namespace tessera::ds {
 
 struct StorageOptions {
@@ -103,6 +107,12 @@ struct StorageOptions {
   // level-0 compaction of it. Smaller batches, and every catch-up batch, go
   // through the write path. SIZE_MAX: never.
   size_t migrate_ingest_min_bytes = 64u << 10;
+  // Threads that build the tables of ingested batches in Linux's SCHED_IDLE class
+  // (ldb::IngestOptions::build_runner), so that the bulk of an ingest yields the CPU
+  // to request threads at once; the install (in ldb's background slot) stays on the
+  // calling thread and its class. Bucket b's batches go to builder b % n. 0: the
+  // calling thread builds.
+  int migrate_ingest_idle_builders = 0;
   size_t lock_stripes = 1024;  // mutexes for per-key atomicity (rounded up to 2^n)
   bool count_on_open = true;   // scan the DB in Open to compute per-area keys/bytes
 };
@@ -301,6 +311,8 @@ class StorageManager final : public migration::BucketStore {
 
   std::atomic<bool> closed_{false};
   std::atomic<uint64_t> ingested_batches_{0};
+  // StorageOptions::migrate_ingest_idle_builders of them; constant after Open.
+  std::vector<std::unique_ptr<migration::BulkThread>> ingest_builders_;
   std::mutex recount_mu_;  // one Recount at a time
 
   // Migration state: fenced buckets and the change sets of recording buckets. The

@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include <charconv>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -13,6 +14,7 @@
 #include "ldb/iterator.h"
 #include "ldb/options.h"
 #include "ldb/write_batch.h"
+#include "migration/bulk_thread.h"
 
 namespace tessera::ds {
 
@@ -309,7 +311,12 @@ Status StorageManager::IngestMigrated(uint32_t bucket,
     start = ends[i + 1];
   }
   ldb::IngestStats stats;
-  ldb::Status ls = db_->IngestSorted(sorted, &stats);
+  ldb::IngestOptions io;
+  if (!ingest_builders_.empty()) {
+    migration::BulkThread* builder = ingest_builders_[bucket % ingest_builders_.size()].get();
+    io.build_runner = [builder](const std::function<void()>& build) { builder->Run(build); };
+  }
+  ldb::Status ls = db_->IngestSorted(sorted, &stats, io);
   if (ls.IsNotSupported() || ls.IsInvalidArgument()) {
     LOG_EVERY_N(INFO, 100) << "storage " << options_.data_dir << ": bucket " << bucket
                            << " batch written instead of ingested: " << ls.ToString();

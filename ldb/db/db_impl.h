@@ -67,7 +67,8 @@ class DBImpl : public DB {
                                SelfLevelCompactionStats* stats) override;
   using DB::CompactRangeSelfLevel;
   Status IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
-                      IngestStats* stats) override;
+                      IngestStats* stats, const IngestOptions& options) override;
+  using DB::IngestSorted;
 
   // ---- Test hooks.
   // Compacts the files of `level` overlapping [*begin, *end] into level+1.

@@ -126,7 +126,7 @@ struct DBImpl::IngestJob {
 };
 
 Status DBImpl::IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
-                            IngestStats* stats) {
+                            IngestStats* stats, const IngestOptions& options) {
   if (stats != nullptr) *stats = IngestStats();
   if (entries.empty()) return Status::OK();
   const Comparator* ucmp = user_comparator();
@@ -151,8 +151,16 @@ Status DBImpl::IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
   IngestJob job;
   job.smallest = entries.front().first;
   job.largest = entries.back().first;
-  Status s = BuildTables(dbname_, env_, build_options, table_cache_.get(), &iter,
-                         ucmp, new_file_number, &job.metas, options_.uncached_ingest);
+  Status s;
+  auto build = [&] {
+    s = BuildTables(dbname_, env_, build_options, table_cache_.get(), &iter, ucmp,
+                    new_file_number, &job.metas, options_.uncached_ingest);
+  };
+  if (options.build_runner) {
+    options.build_runner(build);
+  } else {
+    build();
+  }
 
   MutexLock l(&mutex_);
   if (s.ok()) {

@@ -4,6 +4,7 @@
 // refused (nothing written) when the memtable holds a key of their range.
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -295,6 +296,49 @@ TEST_F(IngestTest, FailedWriteLeavesNoTrace) {
   EXPECT_EQ("NOT_FOUND", Get(K("m", 1)));
   ASSERT_TRUE(IsOk(Ingest(MakeRun("m", 0, 500, "ing-"))));
   EXPECT_EQ("ing-" + K("m", 1), Get(K("m", 1)));
+}
+
+// IngestOptions::build_runner: the tables are built on the runner's thread (here
+// a thread of the test's), the install on the caller's, and the result is the
+// same as without; a failed build (write errors on that thread) leaves no trace.
+TEST_F(IngestTest, BuildRunsWhereTheRunnerSaysAndTheCallerInstalls) {
+  Open();
+  int runs = 0;
+  std::thread::id built_on;
+  IngestOptions io;
+  io.build_runner = [&](const std::function<void()>& build) {
+    ++runs;
+    std::thread t([&] {
+      built_on = std::this_thread::get_id();
+      build();
+    });
+    t.join();
+  };
+  const SortedRun run = MakeRun("m", 0, 2000, "ing-");
+  IngestStats stats;
+  ASSERT_TRUE(IsOk(db_->IngestSorted(run.Entries(), &stats, io)));
+  EXPECT_EQ(1, runs);
+  EXPECT_NE(std::thread::id(), built_on);
+  EXPECT_NE(std::this_thread::get_id(), built_on);
+  EXPECT_EQ(config::kNumLevels - 1, stats.level);
+  EXPECT_EQ(static_cast<int>(stats.files), FilesAtLevel(config::kNumLevels - 1));
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto contents = Contents();
+    ASSERT_EQ(2000u, contents.size());
+    for (int i = 0; i < 2000; i += 37) EXPECT_EQ("ing-" + K("m", i), contents.at(K("m", i)));
+    Open();
+  }
+
+  const int on_disk_before = TableFilesOnDisk();
+  env_.InjectWriteErrors(1);
+  EXPECT_FALSE(db_->IngestSorted(MakeRun("n", 0, 500, "ing-").Entries(), nullptr, io).ok());
+  env_.InjectWriteErrors(0);
+  EXPECT_EQ(2, runs);
+  EXPECT_EQ("NOT_FOUND", Get(K("n", 1)));
+  EXPECT_EQ(on_disk_before, TableFilesOnDisk());
+  // An empty call builds nothing.
+  ASSERT_TRUE(IsOk(db_->IngestSorted({}, nullptr, io)));
+  EXPECT_EQ(2, runs);
 }
 
 // Ingests of many ranges while writers fill other keys (flushes and

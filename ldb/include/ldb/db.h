@@ -5,6 +5,7 @@
 #define LDB_INCLUDE_DB_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -41,6 +42,18 @@ struct SelfLevelCompactionStats {
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
   uint64_t bytes_dropped = 0;  // bytes_read + whole-file bytes - bytes_written
+};
+
+// How one IngestSorted call runs.
+struct IngestOptions {
+  // Runs `build` -- the call's table building: encoding, compression, filters,
+  // checksums and the file writes, most of the call's CPU, with no lock held --
+  // and returns once it has returned. Empty: on the calling thread. Given a
+  // thread of a lower CPU class (a migration's bulk load), the build yields the
+  // CPU to everything else, while the install (a MANIFEST write in ldb's
+  // background slot, which flushes and compactions wait for) stays on the
+  // caller's thread, in the caller's class.
+  std::function<void(const std::function<void()>& build)> build_runner;
 };
 
 // What one IngestSorted call did.
@@ -133,8 +146,13 @@ class DB {
   // increasing. A snapshot taken while the call runs sees the entries once
   // it returns. Files are cut where Comparator::ShouldStopBefore says.
   virtual Status IngestSorted(
-      const std::vector<std::pair<Slice, Slice>>& entries,
-      IngestStats* stats) = 0;
+      const std::vector<std::pair<Slice, Slice>>& entries, IngestStats* stats,
+      const IngestOptions& options) = 0;
+  // The same with default IngestOptions (the build on the calling thread).
+  Status IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
+                      IngestStats* stats) {
+    return IngestSorted(entries, stats, IngestOptions());
+  }
 };
 
 // Removes the DB's files and directory. The DB must be closed.
