@@ -104,10 +104,10 @@ DEFINE_bool(migrate_sched_idle, true, "Run the threads that scan and send migrat
 // the tables in SCHED_IDLE and install them from a thread of the normal class.
 DEFINE_bool(migrate_apply_idle, false, "Run the threads applying incoming migration "
             "batches in Linux's SCHED_IDLE class (instead of --migrate_apply_nice).");
-DEFINE_bool(migrate_ingest_idle, false, "Build the tables of incoming migration batches "
-            "that are ingested (--migrate_ingest_min_bytes) on threads in Linux's SCHED_IDLE "
-            "class; the apply threads keep installing them, and applying catch-up batches, "
-            "in their own class.");
+DEFINE_bool(migrate_ingest_idle, false, "Encode the incoming migration batches that are "
+            "ingested (--migrate_ingest_min_bytes) and build their tables on threads in "
+            "Linux's SCHED_IDLE class; the apply threads keep installing them, and applying "
+            "catch-up batches, in their own class.");
 DEFINE_int64(migrate_bytes_per_sec, 0, "Bandwidth cap of outgoing migration, all buckets "
              "together, in bytes per second (0 = unlimited).");
 DEFINE_int64(migrate_batch_bytes, 1 << 20, "Bytes per migration batch, packed (keys, values and ~19 "

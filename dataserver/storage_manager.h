@@ -107,11 +107,11 @@ struct StorageOptions {
   // level-0 compaction of it. Smaller batches, and every catch-up batch, go
   // through the write path. SIZE_MAX: never.
   size_t migrate_ingest_min_bytes = 64u << 10;
-  // Threads that build the tables of ingested batches in Linux's SCHED_IDLE class
-  // (ldb::IngestOptions::build_runner), so that the bulk of an ingest yields the CPU
-  // to request threads at once; the install (in ldb's background slot) stays on the
-  // calling thread and its class. Bucket b's batches go to builder b % n. 0: the
-  // calling thread builds.
+  // Threads that encode ingested batches and build their tables in Linux's
+  // SCHED_IDLE class (ldb::IngestOptions::build_runner), so that the bulk of an
+  // ingest yields the CPU to request threads at once; the install (in ldb's
+  // background slot) stays on the calling thread and its class. Bucket b's batches
+  // go to builder b % n. 0: the calling thread does it all.
   int migrate_ingest_idle_builders = 0;
   size_t lock_stripes = 1024;  // mutexes for per-key atomicity (rounded up to 2^n)
   bool count_on_open = true;   // scan the DB in Open to compute per-area keys/bytes

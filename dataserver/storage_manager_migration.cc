@@ -280,42 +280,56 @@ Status StorageManager::IngestMigrated(uint32_t bucket,
                                       bool* ingested) {
   *ingested = false;
   const uint32_t now = NowSeconds();
-  // Every stored key and value of the batch in one buffer (kept by the thread, whose
-  // batches are alike): two heap blocks per entry freed again at once were a good
-  // part of this call. First the offsets, then the slices, once `records` is done
-  // moving.
-  thread_local std::string records;
-  thread_local std::vector<size_t> ends;  // key end, value end, key end, ...
-  records.clear();
-  ends.clear();
+  // The encoding below and ldb's table build run on a builder thread when there are
+  // builders (StorageOptions::migrate_ingest_idle_builders), the rest here.
+  migration::BulkThread* builder =
+      ingest_builders_.empty() ? nullptr
+                               : ingest_builders_[bucket % ingest_builders_.size()].get();
+  auto run = [builder](const std::function<void()>& fn) {
+    if (builder != nullptr) {
+      builder->Run(fn);
+    } else {
+      fn();
+    }
+  };
+  // Every stored key and value of the batch in one buffer (kept by the calling
+  // thread, whose batches are alike): two heap blocks per entry freed again at once
+  // were a good part of this call. First the offsets, then the slices, once the
+  // buffer is done moving. Bound here: a thread_local named in the closure would be
+  // the builder's, which serves other apply threads too.
+  thread_local std::string thread_records;
+  thread_local std::vector<size_t> thread_ends;  // key end, value end, key end, ...
+  std::string& records = thread_records;
+  std::vector<size_t>& ends = thread_ends;
   std::vector<AreaDelta> deltas;
-  cmp::ValueMeta meta;
-  for (const migration::MigratedEntryView& e : entries) {
-    if (e.removed || (e.expire_at != 0 && e.expire_at <= now)) continue;
-    cmp::AppendStoredKey(&records, e.expire_at, bucket, static_cast<uint16_t>(e.area), e.key);
-    ends.push_back(records.size());
-    meta.version = e.version;
-    meta.created = e.created;
-    meta.modified = e.modified;
-    meta.expire = e.expire_at;
-    cmp::AppendStoredValue(&records, meta, e.value);
-    ends.push_back(records.size());
-    AddAreaDelta(&deltas, e.area, 1, static_cast<int64_t>(e.key.size() + e.value.size()));
-  }
   std::vector<std::pair<ldb::Slice, ldb::Slice>> sorted;
-  sorted.reserve(ends.size() / 2);
-  size_t start = 0;
-  for (size_t i = 0; i + 1 < ends.size(); i += 2) {
-    sorted.emplace_back(ldb::Slice(records.data() + start, ends[i] - start),
-                        ldb::Slice(records.data() + ends[i], ends[i + 1] - ends[i]));
-    start = ends[i + 1];
-  }
+  run([&] {
+    records.clear();
+    ends.clear();
+    cmp::ValueMeta meta;
+    for (const migration::MigratedEntryView& e : entries) {
+      if (e.removed || (e.expire_at != 0 && e.expire_at <= now)) continue;
+      cmp::AppendStoredKey(&records, e.expire_at, bucket, static_cast<uint16_t>(e.area), e.key);
+      ends.push_back(records.size());
+      meta.version = e.version;
+      meta.created = e.created;
+      meta.modified = e.modified;
+      meta.expire = e.expire_at;
+      cmp::AppendStoredValue(&records, meta, e.value);
+      ends.push_back(records.size());
+      AddAreaDelta(&deltas, e.area, 1, static_cast<int64_t>(e.key.size() + e.value.size()));
+    }
+    sorted.reserve(ends.size() / 2);
+    size_t start = 0;
+    for (size_t i = 0; i + 1 < ends.size(); i += 2) {
+      sorted.emplace_back(ldb::Slice(records.data() + start, ends[i] - start),
+                          ldb::Slice(records.data() + ends[i], ends[i + 1] - ends[i]));
+      start = ends[i + 1];
+    }
+  });
   ldb::IngestStats stats;
   ldb::IngestOptions io;
-  if (!ingest_builders_.empty()) {
-    migration::BulkThread* builder = ingest_builders_[bucket % ingest_builders_.size()].get();
-    io.build_runner = [builder](const std::function<void()>& build) { builder->Run(build); };
-  }
+  if (builder != nullptr) io.build_runner = run;
   ldb::Status ls = db_->IngestSorted(sorted, &stats, io);
   if (ls.IsNotSupported() || ls.IsInvalidArgument()) {
     LOG_EVERY_N(INFO, 100) << "storage " << options_.data_dir << ": bucket " << bucket

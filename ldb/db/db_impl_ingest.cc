@@ -31,6 +31,12 @@
 //   installing, and no compaction picked from an older Version can install
 //   outputs that overlap the new tables. The tables are built before, with
 //   their numbers in pending_outputs_ (obsolete-file removal skips them).
+// - Where the build runs. IngestOptions::build_runner may run the build on
+//   another thread (a migration puts it in SCHED_IDLE). The build takes no
+//   lock and holds no slot, so a starved builder delays only its own call;
+//   the sequence reservation before it and the install after it stay on the
+//   caller's thread. Only the reserved S is held meanwhile, which no reader
+//   waits for (snapshots taken then see the tables once the call returns).
 #include <algorithm>
 #include <cinttypes>
 #include <memory>
