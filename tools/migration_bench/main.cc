@@ -115,28 +115,25 @@ std::string Errors(const std::array<uint64_t, 16>& errors) {
   return out.empty() ? "none" : out;
 }
 
+// Two figures of a window through `fmt`, or "?" when the first is unknown (< 0).
+std::string PairText(const char* fmt, double first, double second) {
+  if (first < 0) return "?";
+  char buf[80];
+  std::snprintf(buf, sizeof(buf), fmt, first, second);
+  return buf;
+}
+
 // "busy B % / steal S %" of the machine in a window, or "?".
 std::string CpuText(const tessera::CpuShare& c) {
-  if (c.busy_pct < 0) return "?";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "busy %.0f %% / steal %.1f %%", c.busy_pct, c.steal_pct);
-  return buf;
+  return PairText("busy %.0f %% / steal %.1f %%", c.busy_pct, c.steal_pct);
 }
 
 std::string DiskText(const mb::WindowReport& w) {
-  if (w.disk_read_mib < 0) return "?";
-  char buf[80];
-  std::snprintf(buf, sizeof(buf), "read %.1f MiB / written %.1f MiB", w.disk_read_mib,
-                w.disk_written_mib);
-  return buf;
+  return PairText("read %.1f MiB / written %.1f MiB", w.disk_read_mib, w.disk_written_mib);
 }
 
 std::string WaitText(const mb::WindowReport& w) {
-  if (w.rq_wait_ms < 0) return "?";
-  char buf[80];
-  std::snprintf(buf, sizeof(buf), "%.1f ms (%.1f us per run)", w.rq_wait_ms,
-                w.rq_wait_us_per_run);
-  return buf;
+  return PairText("%.1f ms (%.1f us per run)", w.rq_wait_ms, w.rq_wait_us_per_run);
 }
 
 void PrintWindow(const mb::WindowReport& w) {

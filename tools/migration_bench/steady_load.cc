@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <iterator>
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <utility>
 
@@ -69,27 +69,13 @@ SteadyLoad::Mark SteadyLoad::Mark::Now(const SteadyLoadOptions& options) {
 void SteadyLoad::OpenWindow(const std::string& name, const Mark& at) {
   auto w = std::make_unique<Window>();
   w->name = name;
-  w->start = at.when;
-  w->cpu_start = at.cpu;
-  w->cpu_known = at.cpu_ok;
-  w->pgpgin_start = at.pgpgin;
-  w->pgpgout_start = at.pgpgout;
-  w->io_known = at.io_ok;
-  w->rq_start = at.rq;
-  w->rq_known = at.rq_ok;
+  w->opened = at;
   windows_.push_back(std::move(w));
 }
 
 void SteadyLoad::CloseWindow(Window* w, const Mark& at) {
-  w->end = at.when;
+  w->closed_at = at;
   w->closed = true;
-  w->cpu_end = at.cpu;
-  w->cpu_known = w->cpu_known && at.cpu_ok;
-  w->pgpgin_end = at.pgpgin;
-  w->pgpgout_end = at.pgpgout;
-  w->io_known = w->io_known && at.io_ok;
-  w->rq_end = at.rq;
-  w->rq_known = w->rq_known && at.rq_ok;
 }
 
 void SteadyLoad::Start(const std::string& first_window) {
@@ -204,25 +190,26 @@ WindowReport SteadyLoad::Report(int index) {
     if (index < 0 || index >= static_cast<int>(windows_.size())) return r;
     const Window& w = *windows_[index];
     r.name = w.name;
-    const Clock::time_point end = w.closed ? w.end : Clock::now();
-    r.seconds = std::chrono::duration<double>(end - w.start).count();
+    const Clock::time_point end = w.closed ? w.closed_at.when : Clock::now();
+    r.seconds = std::chrono::duration<double>(end - w.opened.when).count();
     r.gets = w.gets;
     r.puts = w.puts;
     r.skipped = w.skipped;
     r.errors = w.errors;
-    if (w.closed && w.cpu_known) r.cpu = CpuShareBetween(w.cpu_start, w.cpu_end);
-    if (w.closed && w.io_known && w.pgpgin_end >= w.pgpgin_start &&
-        w.pgpgout_end >= w.pgpgout_start) {
-      r.disk_read_mib = static_cast<double>(w.pgpgin_end - w.pgpgin_start) / 1024;
-      r.disk_written_mib = static_cast<double>(w.pgpgout_end - w.pgpgout_start) / 1024;
+    const Mark& a = w.opened;
+    const Mark& b = w.closed_at;
+    if (w.closed && a.cpu_ok && b.cpu_ok) r.cpu = CpuShareBetween(a.cpu, b.cpu);
+    if (w.closed && a.io_ok && b.io_ok && b.pgpgin >= a.pgpgin && b.pgpgout >= a.pgpgout) {
+      r.disk_read_mib = static_cast<double>(b.pgpgin - a.pgpgin) / 1024;
+      r.disk_written_mib = static_cast<double>(b.pgpgout - a.pgpgout) / 1024;
     }
     // The same threads at both ends (a data server that started or stopped in the
     // window makes the sums incomparable).
-    if (w.closed && w.rq_known && w.rq_end.threads == w.rq_start.threads &&
-        w.rq_end.wait_ns >= w.rq_start.wait_ns && w.rq_end.runs > w.rq_start.runs) {
-      const double wait_ns = static_cast<double>(w.rq_end.wait_ns - w.rq_start.wait_ns);
+    if (w.closed && a.rq_ok && b.rq_ok && b.rq.threads == a.rq.threads &&
+        b.rq.wait_ns >= a.rq.wait_ns && b.rq.runs > a.rq.runs) {
+      const double wait_ns = static_cast<double>(b.rq.wait_ns - a.rq.wait_ns);
       r.rq_wait_ms = wait_ns / 1e6;
-      r.rq_wait_us_per_run = wait_ns / 1e3 / static_cast<double>(w.rq_end.runs - w.rq_start.runs);
+      r.rq_wait_us_per_run = wait_ns / 1e3 / static_cast<double>(b.rq.runs - a.rq.runs);
     }
     gets = w.get_latencies_us;
     puts = w.put_latencies_us;

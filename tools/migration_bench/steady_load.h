@@ -87,22 +87,7 @@ class SteadyLoad {
   WindowReport Report(int index);
 
  private:
-  struct Window {
-    std::string name;
-    std::chrono::steady_clock::time_point start, end;
-    bool closed = false;
-    CpuTimes cpu_start, cpu_end;  // the machine's, when it opened and closed
-    bool cpu_known = false;       // both were read
-    uint64_t gets = 0, puts = 0, skipped = 0;
-    std::array<uint64_t, 16> errors{};
-    uint64_t pgpgin_start = 0, pgpgout_start = 0, pgpgin_end = 0, pgpgout_end = 0;
-    bool io_known = false;
-    RunQueueWait rq_start, rq_end;
-    bool rq_known = false;
-    std::vector<uint32_t> get_latencies_us, put_latencies_us;
-  };
-
-  // A moment a window opens or closes at: the clock and the machine's CPU times.
+  // A moment a window opens or closes at: the clock and the machine's figures.
   struct Mark {
     std::chrono::steady_clock::time_point when;
     CpuTimes cpu;
@@ -113,6 +98,16 @@ class SteadyLoad {
     bool rq_ok = false;
     static Mark Now(const SteadyLoadOptions& options);
   };
+
+  struct Window {
+    std::string name;
+    Mark opened, closed_at;  // closed_at: once closed
+    bool closed = false;
+    uint64_t gets = 0, puts = 0, skipped = 0;
+    std::array<uint64_t, 16> errors{};
+    std::vector<uint32_t> get_latencies_us, put_latencies_us;
+  };
+
   // REQUIRES: mu_ held.
   void OpenWindow(const std::string& name, const Mark& at);
   static void CloseWindow(Window* w, const Mark& at);
