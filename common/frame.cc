@@ -10,6 +10,10 @@ namespace tessera {
 namespace {
 // The least a buffer grows by while a large frame arrives.
 constexpr size_t kGrowStepBytes = 64u << 10;
+// A buffer up to kKeepBytes is always kept; one up to kKeepLargeBytes while large
+// frames come (bounding what an idle connection holds).
+constexpr size_t kKeepBytes = 1u << 20;
+constexpr size_t kKeepLargeBytes = 4u << 20;
 }  // namespace
 
 bool AppendFrame(const google::protobuf::MessageLite& msg, size_t max_frame_bytes,
@@ -30,9 +34,9 @@ bool AppendFrame(const google::protobuf::MessageLite& msg, size_t max_frame_byte
 char* FrameReader::WritableData(size_t min_bytes) {
   if (start_ == end_) {
     start_ = end_ = 0;
-    // A buffer grown for one large frame is given back once it is consumed.
-    if (buf_.size() > (1u << 20) && want_ == 0) {
-      std::vector<char>().swap(buf_);
+    if (capacity_ > kKeepBytes && want_ == 0 &&
+        (capacity_ > kKeepLargeBytes || last_frame_ < capacity_ / 4)) {
+      Reset();
     }
   }
   // Room for the rest of the frame being read, but grown with the bytes that have
@@ -43,22 +47,27 @@ char* FrameReader::WritableData(size_t min_bytes) {
   if (want_ > avail) {
     need = std::max(need, std::min(want_ - avail, std::max<size_t>(avail, kGrowStepBytes)));
   }
-  if (buf_.size() - end_ < need) {
-    if (start_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
-      end_ -= start_;
-      start_ = 0;
-    }
-    if (buf_.size() - end_ < need) buf_.resize(std::max(buf_.size() * 2, end_ + need));
+  if (capacity_ - end_ >= need) return buf_.get() + end_;
+  if (avail + need <= capacity_) {
+    std::memmove(buf_.get(), buf_.get() + start_, avail);
+  } else {
+    const size_t capacity = std::max(capacity_ * 2, avail + need);
+    // new char[] leaves the bytes uninitialized: they are read into before use.
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    if (avail > 0) std::memcpy(grown.get(), buf_.get() + start_, avail);
+    buf_ = std::move(grown);
+    capacity_ = capacity;
   }
-  return buf_.data() + end_;
+  start_ = 0;
+  end_ = avail;
+  return buf_.get() + end_;
 }
 
 FrameReader::Result FrameReader::Next(std::string_view* payload) {
   const size_t avail = end_ - start_;
   if (want_ == 0) {
     if (avail < kFrameHeaderBytes) return Result::kNeedMore;
-    const auto* p = reinterpret_cast<const uint8_t*>(buf_.data() + start_);
+    const auto* p = reinterpret_cast<const uint8_t*>(buf_.get() + start_);
     uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
     if (len == 0 || len > max_frame_bytes_) {
       bad_length_ = len;
@@ -67,8 +76,9 @@ FrameReader::Result FrameReader::Next(std::string_view* payload) {
     want_ = kFrameHeaderBytes + len;
   }
   if (avail < want_) return Result::kNeedMore;
-  *payload = std::string_view(buf_.data() + start_ + kFrameHeaderBytes, want_ - kFrameHeaderBytes);
+  *payload = std::string_view(buf_.get() + start_ + kFrameHeaderBytes, want_ - kFrameHeaderBytes);
   start_ += want_;
+  last_frame_ = want_;
   want_ = 0;
   return Result::kFrame;
 }

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace tessera {
 namespace {
@@ -62,6 +64,81 @@ TEST(FrameReaderTest, LargeFrameArrivesInPieces) {
   ASSERT_EQ(r.Next(&payload), FrameReader::Result::kFrame);
   EXPECT_EQ(payload, "abc");
   EXPECT_EQ(r.Next(&payload), FrameReader::Result::kNeedMore);
+}
+
+std::string Body(size_t len, uint32_t seed) {
+  std::string body(len, '\0');
+  for (size_t i = 0; i < len; ++i) body[i] = static_cast<char>(i * 131 + seed);
+  return body;
+}
+
+// Reads one frame that must be complete and equal to `body`.
+void ExpectFrame(FrameReader* r, const std::string& body) {
+  std::string_view payload;
+  ASSERT_EQ(r->Next(&payload), FrameReader::Result::kFrame);
+  EXPECT_EQ(payload.size(), body.size());
+  EXPECT_TRUE(payload == body);
+}
+
+// A stream of ~1 MiB frames (a migration stream) keeps its grown buffer: the first
+// small frame gives it back.
+TEST(FrameReaderTest, GrownBufferKeptWhileLargeFramesCome) {
+  FrameReader r(kDefaultMaxFrameBytes);
+  for (uint32_t i = 0; i < 3; ++i) {
+    const std::string body = Body((1u << 20) + 1000 * i, i);
+    Feed(&r, Header(static_cast<uint32_t>(body.size())) + body, 100000);
+    ExpectFrame(&r, body);
+    r.WritableData();
+    EXPECT_GT(r.WritableSize(), size_t{1} << 20) << "frame " << i;
+  }
+  Feed(&r, Header(3) + "abc", 100000);
+  ExpectFrame(&r, "abc");
+  r.WritableData();
+  EXPECT_LT(r.WritableSize(), size_t{1} << 20);
+}
+
+// A buffer grown past 4 MiB is given back once it empties, even after a large frame.
+TEST(FrameReaderTest, HugeBufferGivenBackOnceEmpty) {
+  FrameReader r(kDefaultMaxFrameBytes);
+  const std::string body = Body(6u << 20, 3);
+  Feed(&r, Header(static_cast<uint32_t>(body.size())) + body, 1u << 20);
+  ExpectFrame(&r, body);
+  r.WritableData();
+  EXPECT_LT(r.WritableSize(), size_t{1} << 20);
+}
+
+// Frames of every size, cut at random read boundaries, come out whole and in order,
+// including several frames in one read and a header split across reads.
+TEST(FrameReaderTest, RandomFramesInRandomReads) {
+  std::mt19937 rng(301);
+  FrameReader r(8u << 20);
+  std::vector<std::string> bodies;
+  std::string stream;
+  for (int i = 0; i < 300; ++i) {
+    const int kind = static_cast<int>(rng() % 10);
+    const size_t len = kind < 6   ? 1 + rng() % 200
+                       : kind < 9 ? 1 + rng() % (1u << 20)
+                                  : (1u << 20) + rng() % (6u << 20);
+    bodies.push_back(Body(len, static_cast<uint32_t>(i)));
+    stream += Header(static_cast<uint32_t>(len)) + bodies.back();
+  }
+  size_t done = 0;
+  size_t next = 0;
+  std::string_view payload;
+  while (done < stream.size()) {
+    char* p = r.WritableData(1 + rng() % 20000);
+    const size_t n = std::min<size_t>({1 + rng() % 300000, r.WritableSize(), stream.size() - done});
+    std::memcpy(p, stream.data() + done, n);
+    r.Commit(n);
+    done += n;
+    while (r.Next(&payload) == FrameReader::Result::kFrame) {
+      ASSERT_LT(next, bodies.size());
+      ASSERT_TRUE(payload == bodies[next]) << "frame " << next;
+      ++next;
+    }
+  }
+  EXPECT_EQ(next, bodies.size());
+  EXPECT_FALSE(r.InPartialFrame());
 }
 
 TEST(FrameReaderTest, ZeroAndOversizeLengthsAreBad) {
