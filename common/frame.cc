@@ -14,6 +14,8 @@ constexpr size_t kGrowStepBytes = 64u << 10;
 // frames come (bounding what an idle connection holds).
 constexpr size_t kKeepBytes = 1u << 20;
 constexpr size_t kKeepLargeBytes = 4u << 20;
+// Small frames in a row after which a buffer over kKeepBytes is given back.
+constexpr uint32_t kSmallFramesBeforeRelease = 64;
 }  // namespace
 
 bool AppendFrame(const google::protobuf::MessageLite& msg, size_t max_frame_bytes,
@@ -35,7 +37,7 @@ char* FrameReader::WritableData(size_t min_bytes) {
   if (start_ == end_) {
     start_ = end_ = 0;
     if (capacity_ > kKeepBytes && want_ == 0 &&
-        (capacity_ > kKeepLargeBytes || last_frame_ < capacity_ / 4)) {
+        (capacity_ > kKeepLargeBytes || small_frames_ >= kSmallFramesBeforeRelease)) {
       Reset();
     }
   }
@@ -43,11 +45,20 @@ char* FrameReader::WritableData(size_t min_bytes) {
   // arrived (about doubling), not with the length the header claims: a peer must send
   // the bytes it makes us hold (a 4-byte header must not cost max_frame_bytes).
   const size_t avail = end_ - start_;
+  if (start_ > 0 && want_ > capacity_ - start_ && avail <= kGrowStepBytes) {
+    // This frame will not fit where it starts: move it to the front while little of
+    // it has arrived, not once most of it has.
+    std::memmove(buf_.get(), buf_.get() + start_, avail);
+    bytes_moved_ += avail;
+    start_ = 0;
+    end_ = avail;
+  }
   size_t need = min_bytes;
   if (want_ > avail) {
     need = std::max(need, std::min(want_ - avail, std::max<size_t>(avail, kGrowStepBytes)));
   }
   if (capacity_ - end_ >= need) return buf_.get() + end_;
+  bytes_moved_ += avail;
   if (avail + need <= capacity_) {
     std::memmove(buf_.get(), buf_.get() + start_, avail);
   } else {
@@ -61,6 +72,15 @@ char* FrameReader::WritableData(size_t min_bytes) {
   start_ = 0;
   end_ = avail;
   return buf_.get() + end_;
+}
+
+size_t FrameReader::WritableSize() const {
+  const size_t room = capacity_ - end_;
+  const size_t avail = end_ - start_;
+  // Stopping at a large frame's end means the next read starts in an emptied buffer
+  // (back at offset 0), instead of leaving most of the next frame to be moved there.
+  if (want_ > avail && want_ - avail >= kGrowStepBytes) return std::min(room, want_ - avail);
+  return std::min(room, kGrowStepBytes);
 }
 
 FrameReader::Result FrameReader::Next(std::string_view* payload) {
@@ -78,7 +98,7 @@ FrameReader::Result FrameReader::Next(std::string_view* payload) {
   if (avail < want_) return Result::kNeedMore;
   *payload = std::string_view(buf_.get() + start_ + kFrameHeaderBytes, want_ - kFrameHeaderBytes);
   start_ += want_;
-  last_frame_ = want_;
+  small_frames_ = want_ < capacity_ / 4 ? small_frames_ + 1 : 0;
   want_ = 0;
   return Result::kFrame;
 }

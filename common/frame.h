@@ -29,17 +29,20 @@ bool AppendFrame(const google::protobuf::MessageLite& msg, size_t max_frame_byte
 //
 // Memory: the buffer grows with the bytes that arrive (never with the length a header
 // claims), and is never zeroed. A buffer grown past 1 MiB, up to 4 MiB, is kept while
-// large frames keep coming (a migration stream sends ~1 MiB batches back to back:
+// large frames keep coming: a migration stream sends ~1 MiB batches back to back, and
 // giving the buffer back after each one cost ~1 ms of zeroing, page faults and regrowth
-// copies per frame on the request thread); it is given back once it empties after a
-// frame under a quarter of its size. A larger buffer is given back once it empties.
+// copies per frame on the request thread. It is given back once it empties after 64
+// frames in a row under a quarter of its size; a larger buffer once it empties.
+//
+// Copies: a read never runs past the end of a large frame being read (at most 64 KiB
+// past a small one), so the tail moved to the buffer's front to make room is small.
 class FrameReader {
  public:
   explicit FrameReader(size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
 
   // Space to read into: at least `min_bytes`, more when a large frame is being read.
   char* WritableData(size_t min_bytes = 16384);
-  size_t WritableSize() const { return capacity_ - end_; }
+  size_t WritableSize() const;
   // Marks n bytes of the writable space as received.
   void Commit(size_t n) { end_ += n; }
 
@@ -53,9 +56,14 @@ class FrameReader {
   // Drops everything buffered (the stream was closed).
   void Reset() {
     buf_.reset();
-    capacity_ = start_ = end_ = want_ = last_frame_ = 0;
+    capacity_ = start_ = end_ = want_ = 0;
+    small_frames_ = 0;
   }
   uint32_t bad_length() const { return bad_length_; }
+  // Bytes of memory the buffer holds.
+  size_t capacity() const { return capacity_; }
+  // Bytes copied inside the buffer so far (moved to its front, or into a grown one).
+  uint64_t bytes_moved() const { return bytes_moved_; }
 
  private:
   const size_t max_frame_bytes_;
@@ -64,8 +72,9 @@ class FrameReader {
   size_t start_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // one past the last received byte
   size_t want_ = 0;   // bytes the frame at start_ needs in total (0 = header not read)
-  size_t last_frame_ = 0;  // bytes of the last frame Next() returned, header included
+  uint32_t small_frames_ = 0;  // frames in a row under a quarter of capacity_
   uint32_t bad_length_ = 0;
+  uint64_t bytes_moved_ = 0;
 };
 
 }  // namespace tessera
