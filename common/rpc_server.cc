@@ -14,6 +14,7 @@
 #include "common/address.h"
 #include "common/server_connection.h"
 #include "common/thread_name.h"
+#include "common/thread_policy.h"
 
 namespace tessera {
 
@@ -169,8 +170,13 @@ Status RpcServer::Start() {
   for (auto& io : impl_->ios) impl_->keep_running.push_back(asio::make_work_guard(*io));
   const int n = std::max(1, impl_->options.io_threads);
   for (int i = 0; i < n; ++i) {
-    impl_->threads.emplace_back([ctx = impl_->ios[i % impl_->ios.size()].get()] {
+    impl_->threads.emplace_back([ctx = impl_->ios[i % impl_->ios.size()].get(),
+                                 slice_us = impl_->options.io_thread_slice_us] {
       SetCurrentThreadName("rpc-io");
+      if (slice_us > 0 && !SetCurrentThreadSlice(slice_us)) {
+        LOG_FIRST_N(WARNING, 1) << "rpc: this kernel sets no per-thread time slice "
+                                   "(Linux 6.12+); io threads keep the default";
+      }
       ctx->run();
     });
   }

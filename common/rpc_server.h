@@ -38,6 +38,10 @@ struct RpcServerOptions {
   // threads share one io_context, and any idle thread serves any connection (for a
   // service whose Handle may block, e.g. in an fsync).
   bool pin_connections = true;
+  // The io threads' time slice in microseconds (tessera::SetCurrentThreadSlice): a
+  // short one lets a thread woken by a request preempt a busy thread at once. 0 keeps
+  // the kernel's default.
+  uint32_t io_thread_slice_us = 0;
   size_t max_frame_bytes = kDefaultMaxFrameBytes;
   uint32_t read_timeout_ms = 10000;
   uint32_t idle_timeout_ms = 600000;

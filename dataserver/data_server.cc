@@ -103,6 +103,7 @@ Status DataServer::Start() {
   ho.max_value_bytes = options_.max_value_bytes;
   ho.write_threads = options_.write_threads;
   ho.write_queue_limit = options_.write_queue_limit;
+  ho.write_thread_slice_us = options_.request_slice_us;
   // With synced writes the pool lets many writers share one WAL sync.
   ho.inline_writes = options_.inline_writes && !options_.sync_writes;
   // Not background_nice: the apply threads write through ldb's write queue, which
@@ -128,6 +129,7 @@ Status DataServer::Start() {
   ro.listen_address = options_.listen;
   ro.io_threads = options_.io_threads;
   ro.pin_connections = options_.pin_connections;
+  ro.io_thread_slice_us = options_.request_slice_us;
   ro.max_frame_bytes = std::max<size_t>(kDefaultMaxFrameBytes, options_.max_value_bytes + 65536);
   ro.max_connections = options_.max_connections;
   ro.idle_timeout_ms = options_.idle_timeout_ms;

@@ -20,6 +20,7 @@
 #include "common/io_thread.h"
 #include "common/rpc_channel.h"
 #include "common/rpc_server.h"
+#include "common/thread_policy.h"
 #include "dataserver/heartbeat_client.h"
 
 namespace tessera::ds {
@@ -253,6 +254,49 @@ std::vector<int> PoliciesOfThreads(const std::string& name) {
     policies.push_back(::sched_getscheduler(std::stoi(task.path().filename().string())));
   }
   return policies;
+}
+
+// The time slice (tessera::ThreadSliceMicros) of each of this process's threads
+// named `name`.
+std::vector<uint32_t> SlicesOfThreads(const std::string& name) {
+  std::vector<uint32_t> slices;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (!std::getline(comm, line) || line != name) continue;
+    slices.push_back(ThreadSliceMicros(std::stoi(task.path().filename().string())));
+  }
+  return slices;
+}
+
+// The data server's request threads run with the short slice of
+// DataServerOptions::request_slice_us (on kernels that have per-thread slices, Linux
+// 6.12+); its migration threads, and the io thread of the fixture's config server
+// (an RpcServer with default options), keep the kernel's.
+TEST_F(DataServerTest, RequestThreadsGetAShortSlice) {
+  ASSERT_NO_FATAL_FAILURE(StartDataServer(50));
+  const size_t ds_io_threads = DataServerOptions().io_threads;
+  ASSERT_TRUE(WaitFor([&] { return SlicesOfThreads("rpc-io").size() == ds_io_threads + 1; },
+                      std::chrono::seconds(10)));
+  const uint32_t own = ThreadSliceMicros();
+  if (own == 0) {
+    // No per-thread slices on this kernel: nothing reports one.
+    for (uint32_t s : SlicesOfThreads("rpc-io")) EXPECT_EQ(s, 0u);
+    return;
+  }
+  ASSERT_NE(own, 100u);
+  // A thread names itself before it sets its slice: wait for the slice too.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        size_t short_slices = 0;
+        for (uint32_t s : SlicesOfThreads("rpc-io")) short_slices += s == 100;
+        return short_slices == ds_io_threads;
+      },
+      std::chrono::seconds(10)));
+  for (uint32_t s : SlicesOfThreads("rpc-io")) EXPECT_TRUE(s == 100 || s == own) << s;
+  for (const char* name : {"mig-send", "mig-apply"}) {
+    for (uint32_t s : SlicesOfThreads(name)) EXPECT_EQ(s, own) << name;
+  }
 }
 
 // --migrate_sched_idle puts the threads that scan migrating buckets in SCHED_IDLE,

@@ -40,6 +40,11 @@ DEFINE_int32(io_threads, 2, "Network threads (1..64). Reads run inline on them."
 DEFINE_bool(pin_connections, true, "Keep each connection on one network thread (fewer "
             "thread wake-ups per request); false lets any idle network thread serve any "
             "connection.");
+DEFINE_uint32(request_slice_us, 100, "Time slice of the threads that serve requests, in "
+              "microseconds (0, or 100..100000; Linux 6.12+). A thread woken by a request "
+              "with a shorter slice than the running thread preempts it at once, instead "
+              "of waiting out that thread's slice (1.4 ms by default on 2 CPUs). 0 keeps "
+              "the kernel's default.");
 DEFINE_int32(write_threads, 64, "Worker threads for writes when they do not run inline "
              "(1..1024); with --sync_writes each waits in ldb's group commit, so about one "
              "per write in flight lets them share one WAL fsync (64 measured ~1.4x faster "
@@ -163,6 +168,9 @@ bool ValidateAddressList(const char* flag, const std::string& value) {
   return s.ok();
 }
 bool ValidateIo(const char* f, int32_t v) { return InRange(f, v, 1, 64); }
+bool ValidateSlice(const char* f, uint32_t v) {
+  return v == 0 || InRange<int64_t>(f, v, 100, 100000);
+}
 bool ValidateWriteThreads(const char* f, int32_t v) { return InRange(f, v, 1, 1024); }
 bool ValidateQueue(const char* f, int32_t v) { return InRange(f, v, 1, 1000000); }
 bool ValidateValue(const char* f, int64_t v) { return InRange<int64_t>(f, v, 1, 15 << 20); }
@@ -204,6 +212,7 @@ DEFINE_validator(listen, &ValidateAddress);
 DEFINE_validator(advertise_address, &ValidateAddress);
 DEFINE_validator(config_servers, &ValidateAddressList);
 DEFINE_validator(io_threads, &ValidateIo);
+DEFINE_validator(request_slice_us, &ValidateSlice);
 DEFINE_validator(write_threads, &ValidateWriteThreads);
 DEFINE_validator(write_queue_limit, &ValidateQueue);
 DEFINE_validator(max_value_bytes, &ValidateValue);
@@ -353,6 +362,7 @@ int main(int argc, char** argv) {
   if (!s.ok()) BadFlags("--config_servers: " + s.message());
   options.data_dir = FLAGS_data_dir;
   options.io_threads = FLAGS_io_threads;
+  options.request_slice_us = FLAGS_request_slice_us;
   options.pin_connections = FLAGS_pin_connections;
   options.write_threads = FLAGS_write_threads;
   options.write_queue_limit = static_cast<size_t>(FLAGS_write_queue_limit);

@@ -47,7 +47,11 @@ RequestHandler::RequestHandler(const RequestHandlerOptions& options, StorageMana
         options_.write_threads > 0 ? options_.write_threads : 1,
         options_.write_queue_limit > 0 ? options_.write_queue_limit : 1,
         [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
-        [] { SetCurrentThreadName("ds-write"); });
+        [slice_us = options_.write_thread_slice_us] {
+          SetCurrentThreadName("ds-write");
+          // A kernel without per-thread slices is logged by the RpcServer.
+          if (slice_us > 0) SetCurrentThreadSlice(slice_us);
+        });
   }
   const int nice = options_.migrate_apply_nice;
   const bool idle = options_.migrate_apply_idle;

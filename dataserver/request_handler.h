@@ -73,6 +73,8 @@ struct RequestHandlerOptions {
   int write_threads = 64;
   size_t write_queue_limit = 16384;  // queued writes before UNAVAILABLE "overloaded"
   bool inline_writes = false;        // run writes on the io thread (no pool)
+  // The write threads' time slice (RpcServerOptions::io_thread_slice_us); 0: default.
+  uint32_t write_thread_slice_us = 0;
   // Incoming migration batches run on threads of their own, off the io threads (a
   // batch of up to 1 MiB must not hold up the requests behind it), at this CPU
   // niceness (0..19; see ldb::LowerCurrentThreadPriority). Keep it 0: the apply
