@@ -15,7 +15,8 @@ namespace tessera::client {
 class Client::Impl {
  public:
   explicit Impl(const Options& options)
-      : io_(static_cast<int>(options.io_threads == 0 ? 1 : options.io_threads)),
+      : io_(static_cast<int>(options.io_threads == 0 ? 1 : options.io_threads), "io",
+            options.io_thread_slice_us),
         core_(std::make_unique<ClientCore>(options, io_.io())) {}
   ~Impl() {
     core_->CloseAndDrain();

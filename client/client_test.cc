@@ -7,14 +7,18 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/asio.h"
 #include "common/bucket_hash.h"
 #include "common/bucket_table.h"
 #include "common/rpc_server.h"
+#include "common/thread_policy.h"
 
 namespace tessera::client {
 namespace {
@@ -308,6 +312,40 @@ TEST_F(ClientTest, OpenFetchesTheTable) {
   EXPECT_EQ(t.bucket_count, kBuckets);
   ASSERT_EQ(t.servers.size(), 2u);
   EXPECT_EQ(t.servers[1], addr_[1]);
+}
+
+// The time slices of this process's threads named "io" (the client's; the fake
+// servers' threads are "rpc-io").
+std::multiset<uint32_t> IoThreadSlices() {
+  std::multiset<uint32_t> slices;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (std::getline(comm, line) && line == "io") {
+      slices.insert(ThreadSliceMicros(std::stoi(task.path().filename().string())));
+    }
+  }
+  return slices;
+}
+
+// Options::io_thread_slice_us reaches every io thread of the client (on kernels with
+// per-thread slices, Linux 6.12+).
+TEST_F(ClientTest, IoThreadsRunWithTheSliceAsked) {
+  Options o;
+  o.io_threads = 2;
+  o.io_thread_slice_us = 300;
+  Open(o);
+  const uint32_t own = ThreadSliceMicros();
+  const uint32_t want = own == 0 ? 0 : 300;  // 0: this kernel reports no slices
+  // A thread names itself, then sets its slice: wait for both.
+  std::multiset<uint32_t> slices;
+  for (int i = 0; i < 1000; ++i) {
+    slices = IoThreadSlices();
+    if (slices.count(want) == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(slices.count(want), 2u);
+  EXPECT_EQ(slices.size(), 2u);
 }
 
 TEST_F(ClientTest, OpenWithoutConfigServerIsUnavailable) {

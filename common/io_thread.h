@@ -9,17 +9,21 @@
 
 #include "common/asio.h"
 #include "common/thread_name.h"
+#include "common/thread_policy.h"
 
 namespace tessera {
 
 class IoThread {
  public:
   // `name` names the threads (for top -H and perf; at most 15 bytes are kept).
-  explicit IoThread(int threads = 1, const char* name = "io")
+  // `slice_us` > 0 gives them that time slice (tessera::SetCurrentThreadSlice; where
+  // the kernel has none, they keep the default).
+  explicit IoThread(int threads = 1, const char* name = "io", uint32_t slice_us = 0)
       : guard_(boost::asio::make_work_guard(io_)) {
     for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this, name] {
+      threads_.emplace_back([this, name, slice_us] {
         SetCurrentThreadName(name);
+        if (slice_us > 0) SetCurrentThreadSlice(slice_us);
         io_.run();
       });
     }

@@ -14,6 +14,9 @@
 
 DEFINE_string(config_servers, "127.0.0.1:7100", "Comma-separated host:port of the config servers.");
 DEFINE_uint32(threads, 1, "Client io threads (they run the network loop and issue the calls).");
+DEFINE_uint32(client_slice_us, tessera::client::Options().io_thread_slice_us,
+              "Time slice of the client's io threads, us (client::Options::io_thread_slice_us; "
+              "0 = the kernel's default).");
 DEFINE_uint32(inflight, 50, "Requests in flight in total.");
 DEFINE_double(mix, 0.5, "Fraction of puts: 0 = gets only, 1 = puts only.");
 DEFINE_uint64(keys, 100000, "Number of distinct keys (chosen uniformly).");
@@ -92,6 +95,7 @@ int main(int argc, char** argv) {
     if (!item.empty()) options.config_servers.push_back(item);
   }
   options.io_threads = FLAGS_threads;
+  options.io_thread_slice_us = FLAGS_client_slice_us;
   options.timeout_ms = FLAGS_timeout_ms;
   std::unique_ptr<tessera::client::Client> client;
   tessera::client::Status s = tessera::client::Client::Open(options, &client);
