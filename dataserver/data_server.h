@@ -54,7 +54,7 @@ struct DataServerOptions {
   bool pin_connections = true;  // RpcServerOptions::pin_connections (see main.cc)
   // Time slice of the threads that serve requests (io and write threads), in
   // microseconds; 0 keeps the kernel's. See main.cc --request_slice_us.
-  uint32_t request_slice_us = 100;
+  uint32_t request_slice_us = 0;
   // Threading (measured on 2 cores, 50 requests in flight, 100-byte values): without
   // fsync, writes inline on the io threads beat the pool (~57-92k vs ~49-68k puts/s:
   // the hand-off costs more than the write); with sync_writes the pool is used and

@@ -102,12 +102,15 @@ class DataServerTest : public ::testing::Test {
     cs_server_->Stop();
     std::filesystem::remove_all(dir_);
   }
+  // DataServerOptions::request_slice_us of the next StartDataServer.
+  uint32_t request_slice_us_ = 0;
   // migrate_idle: --migrate_sched_idle, --migrate_apply_idle and --migrate_ingest_idle.
   void StartDataServer(uint32_t heartbeat_ms, bool migrate_idle = false) {
     DataServerOptions o;
     o.migrate_sched_idle = migrate_idle;
     o.migrate_apply_idle = migrate_idle;
     o.migrate_ingest_idle = migrate_idle;
+    o.request_slice_us = request_slice_us_;
     o.listen = "127.0.0.1:0";
     // An unreachable config server first: heartbeats move on to the next one.
     o.config_servers = {HostPort{"127.0.0.1", 1}, HostPort{"127.0.0.1", cs_server_->port()}};
@@ -269,11 +272,12 @@ std::vector<uint32_t> SlicesOfThreads(const std::string& name) {
   return slices;
 }
 
-// The data server's request threads run with the short slice of
-// DataServerOptions::request_slice_us (on kernels that have per-thread slices, Linux
-// 6.12+); its migration threads, and the io thread of the fixture's config server
-// (an RpcServer with default options), keep the kernel's.
+// With DataServerOptions::request_slice_us set, the data server's request threads
+// run with that slice (on kernels that have per-thread slices, Linux 6.12+); its
+// migration threads, and the io thread of the fixture's config server (an RpcServer
+// with default options), keep the kernel's.
 TEST_F(DataServerTest, RequestThreadsGetAShortSlice) {
+  request_slice_us_ = 100;
   ASSERT_NO_FATAL_FAILURE(StartDataServer(50));
   const size_t ds_io_threads = DataServerOptions().io_threads;
   ASSERT_TRUE(WaitFor([&] { return SlicesOfThreads("rpc-io").size() == ds_io_threads + 1; },
