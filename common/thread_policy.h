@@ -31,8 +31,10 @@ bool CurrentThreadIsIdle();
 // wake-up instead of waiting out the running thread's slice (1.4 ms by default on 2
 // CPUs): measured with a thread woken every 0.5 ms against three threads that run 1.5
 // ms and sleep 0.7 ms on 2 vCPUs, its lateness p90 fell from 1.19 to 0.11 ms. The
-// kernel clamps the slice to [100 us, 100 ms]. Returns false when the kernel refused
-// or ignores per-thread slices (before 6.12). Thread-safe.
+// kernel clamps the slice to [100 us, 100 ms]. In this project's benchmarks (client
+// and 4 servers on those 2 vCPUs) it showed no client p99 gain (README, issue 5), so
+// its users leave it off by default. Returns false when the kernel refused or ignores
+// per-thread slices (before 6.12). Thread-safe.
 bool SetCurrentThreadSlice(uint32_t slice_us);
 
 // The time slice of thread `tid` (0: the calling thread) in microseconds, as the
