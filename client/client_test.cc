@@ -7,8 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -18,6 +16,7 @@
 #include "common/bucket_hash.h"
 #include "common/bucket_table.h"
 #include "common/rpc_server.h"
+#include "common/thread_name.h"
 #include "common/thread_policy.h"
 
 namespace tessera::client {
@@ -318,13 +317,7 @@ TEST_F(ClientTest, OpenFetchesTheTable) {
 // servers' threads are "rpc-io").
 std::multiset<uint32_t> IoThreadSlices() {
   std::multiset<uint32_t> slices;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string line;
-    if (std::getline(comm, line) && line == "io") {
-      slices.insert(ThreadSliceMicros(std::stoi(task.path().filename().string())));
-    }
-  }
+  for (int tid : ThreadIdsNamed("/proc/self", "io")) slices.insert(ThreadSliceMicros(tid));
   return slices;
 }
 

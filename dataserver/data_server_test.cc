@@ -10,7 +10,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -20,6 +19,7 @@
 #include "common/io_thread.h"
 #include "common/rpc_channel.h"
 #include "common/rpc_server.h"
+#include "common/thread_name.h"
 #include "common/thread_policy.h"
 #include "dataserver/heartbeat_client.h"
 
@@ -250,12 +250,7 @@ TEST_F(DataServerTest, RestartKeepsData) {
 // `name`; empty when there is none yet.
 std::vector<int> PoliciesOfThreads(const std::string& name) {
   std::vector<int> policies;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string line;
-    if (!std::getline(comm, line) || line != name) continue;
-    policies.push_back(::sched_getscheduler(std::stoi(task.path().filename().string())));
-  }
+  for (int tid : ThreadIdsNamed("/proc/self", name)) policies.push_back(::sched_getscheduler(tid));
   return policies;
 }
 
@@ -263,12 +258,7 @@ std::vector<int> PoliciesOfThreads(const std::string& name) {
 // named `name`.
 std::vector<uint32_t> SlicesOfThreads(const std::string& name) {
   std::vector<uint32_t> slices;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string line;
-    if (!std::getline(comm, line) || line != name) continue;
-    slices.push_back(ThreadSliceMicros(std::stoi(task.path().filename().string())));
-  }
+  for (int tid : ThreadIdsNamed("/proc/self", name)) slices.push_back(ThreadSliceMicros(tid));
   return slices;
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <system_error>
 
+#include "common/thread_name.h"
+
 namespace tessera::mbench {
 namespace {
 
@@ -32,11 +34,9 @@ bool ReadRunQueueWait(std::string_view process, std::string_view thread, RunQueu
   std::error_code ec;
   for (fs::directory_iterator p("/proc", ec), end; !ec && p != end; p.increment(ec)) {
     if (!IsNumber(p->path().filename().string()) || !CommIs(p->path(), process)) continue;
-    std::error_code tec;
-    for (fs::directory_iterator t(p->path() / "task", tec); !tec && t != end; t.increment(tec)) {
-      if (!CommIs(t->path(), thread)) continue;
+    for (int tid : ThreadIdsNamed(p->path().string(), thread)) {
       // "time on a CPU (ns)  time waiting on a run queue (ns)  times run"
-      std::ifstream in(t->path() / "schedstat");
+      std::ifstream in(p->path() / "task" / std::to_string(tid) / "schedstat");
       uint64_t on_cpu = 0, wait = 0, runs = 0;
       if (!(in >> on_cpu >> wait >> runs)) continue;  // the thread just exited
       out->wait_ns += wait;
