@@ -45,19 +45,14 @@ char* FrameReader::WritableData(size_t min_bytes) {
   // arrived (about doubling), not with the length the header claims: a peer must send
   // the bytes it makes us hold (a 4-byte header must not cost max_frame_bytes).
   const size_t avail = end_ - start_;
-  if (start_ > 0 && want_ > capacity_ - start_ && avail <= kGrowStepBytes) {
-    // This frame will not fit where it starts: move it to the front while little of
-    // it has arrived, not once most of it has.
-    std::memmove(buf_.get(), buf_.get() + start_, avail);
-    bytes_moved_ += avail;
-    start_ = 0;
-    end_ = avail;
-  }
   size_t need = min_bytes;
   if (want_ > avail) {
     need = std::max(need, std::min(want_ - avail, std::max<size_t>(avail, kGrowStepBytes)));
   }
-  if (capacity_ - end_ >= need) return buf_.get() + end_;
+  // A frame that will not fit where it starts is moved to the front while little of
+  // it has arrived, not once most of it has.
+  const bool move_early = start_ > 0 && want_ > capacity_ - start_ && avail <= kGrowStepBytes;
+  if (!move_early && capacity_ - end_ >= need) return buf_.get() + end_;
   bytes_moved_ += avail;
   if (avail + need <= capacity_) {
     std::memmove(buf_.get(), buf_.get() + start_, avail);
