@@ -8,7 +8,7 @@
 #include "common/thread_name.h"
 #include "common/thread_policy.h"
 #include "dataserver/storage_manager.h"
-#include "ldb/env.h"
+#include "migration/bulk_thread.h"
 
 namespace tessera::ds {
 
@@ -60,14 +60,7 @@ RequestHandler::RequestHandler(const RequestHandlerOptions& options, StorageMana
     migrate_pools_.push_back(std::make_unique<CallPool>(
         1, options_.migrate_queue_limit > 0 ? options_.migrate_queue_limit : 1,
         [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
-        [nice, idle] {
-          SetCurrentThreadName("mig-apply");
-          if (idle) {
-            if (!SetCurrentThreadIdle()) LOG(WARNING) << "mig-apply: SCHED_IDLE refused";
-          } else if (nice > 0) {
-            ldb::LowerCurrentThreadPriority(nice);
-          }
-        }));
+        [nice, idle] { migration::StartBulkWorkOnCurrentThread("mig-apply", idle, nice); }));
   }
 }
 

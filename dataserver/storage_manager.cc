@@ -9,8 +9,6 @@
 #include <unordered_map>
 
 #include "common/bucket_hash.h"
-#include "common/thread_name.h"
-#include "common/thread_policy.h"
 #include "comparators/bitcmp_comparator.h"
 #include "comparators/expire_bloom_policy.h"
 #include "comparators/gc_registry.h"
@@ -71,10 +69,8 @@ Status StorageManager::Open(const StorageOptions& options,
   if (options.lock_stripes == 0) return Status::InvalidArgument("lock_stripes is 0");
   std::unique_ptr<StorageManager> sm(new StorageManager(options));
   for (int i = 0; i < options.migrate_ingest_idle_builders; ++i) {
-    sm->ingest_builders_.push_back(std::make_unique<migration::BulkThread>([] {
-      SetCurrentThreadName("mig-build");
-      if (!SetCurrentThreadIdle()) LOG(WARNING) << "mig-build: SCHED_IDLE refused";
-    }));
+    sm->ingest_builders_.push_back(std::make_unique<migration::BulkThread>(
+        [] { migration::StartBulkWorkOnCurrentThread("mig-build", /*idle=*/true, 0); }));
   }
   Status s = sm->OpenDb();
   if (!s.ok()) return s;

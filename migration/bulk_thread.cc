@@ -1,8 +1,23 @@
 #include "migration/bulk_thread.h"
 
+#include <glog/logging.h>
+
 #include <utility>
 
+#include "common/thread_name.h"
+#include "common/thread_policy.h"
+#include "ldb/env.h"
+
 namespace tessera::migration {
+
+void StartBulkWorkOnCurrentThread(const char* name, bool idle, int nice) {
+  SetCurrentThreadName(name);
+  if (idle) {
+    if (!SetCurrentThreadIdle()) LOG(WARNING) << name << ": SCHED_IDLE refused";
+  } else if (nice > 0) {
+    ldb::LowerCurrentThreadPriority(nice);
+  }
+}
 
 BulkThread::BulkThread(std::function<void()> on_start)
     : thread_([this, start = std::move(on_start)] { Loop(start); }) {}

@@ -43,6 +43,12 @@ class BulkThread {
   std::thread thread_;
 };
 
+// Names the calling thread `name` and lowers it for bulk work: into SCHED_IDLE when
+// `idle` (logging a refusal), else to CPU niceness `nice` when above 0
+// (ldb::LowerCurrentThreadPriority). For the start of a bulk thread (mig-scan,
+// mig-apply, mig-build). Thread-safe.
+void StartBulkWorkOnCurrentThread(const char* name, bool idle, int nice);
+
 }  // namespace tessera::migration
 
 #endif  // TESSERA_MIGRATION_BULK_THREAD_H_

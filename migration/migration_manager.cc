@@ -7,9 +7,7 @@
 #include <utility>
 
 #include "common/thread_name.h"
-#include "common/thread_policy.h"
 #include "migration/bulk_thread.h"
-#include "ldb/env.h"
 
 namespace tessera::migration {
 
@@ -40,14 +38,8 @@ void MigrationManager::Start() {
   const bool idle = options_.worker_idle;
   const int nice = options_.worker_nice;
   for (int i = 0; i < n; ++i) {
-    scanners_.push_back(std::make_unique<BulkThread>([idle, nice] {
-      SetCurrentThreadName("mig-scan");
-      if (idle) {
-        if (!SetCurrentThreadIdle()) LOG(WARNING) << "mig-scan: SCHED_IDLE refused";
-      } else if (nice > 0) {
-        ldb::LowerCurrentThreadPriority(nice);
-      }
-    }));
+    scanners_.push_back(std::make_unique<BulkThread>(
+        [idle, nice] { StartBulkWorkOnCurrentThread("mig-scan", idle, nice); }));
     workers_.emplace_back([this, scanner = scanners_.back().get()] { Worker(scanner); });
   }
 }
