@@ -20,6 +20,9 @@ Status ClientCore::Init() {
   if (options_.timeout_ms == 0) return Status::InvalidArgument("timeout_ms must be positive");
   if (options_.max_attempts == 0) return Status::InvalidArgument("max_attempts must be positive");
   if (options_.io_threads == 0) return Status::InvalidArgument("io_threads must be positive");
+  if (options_.connections_per_server == 0 || options_.connections_per_server > 64) {
+    return Status::InvalidArgument("connections_per_server must be 1..64");
+  }
   RpcChannelOptions channel_options;
   channel_options.connect_timeout_ms = options_.connect_timeout_ms;
   for (const std::string& text : options_.config_servers) {
@@ -75,7 +78,9 @@ void ClientCore::CloseAndDrain() {
   {
     std::lock_guard<std::mutex> l(mu_);
     closed_ = true;
-    for (auto& [address, ch] : channels_) to_close.push_back(ch.get());
+    for (auto& [address, list] : channels_) {
+      for (auto& ch : list) to_close.push_back(ch.get());
+    }
   }
   for (auto& ch : config_channels_) ch->Close();
   for (RpcChannel* ch : to_close) ch->Close();
@@ -161,20 +166,21 @@ void ClientCore::FetchDone(const Status& status) {
   OpFinished();
 }
 
-RpcChannel* ClientCore::ChannelFor(const std::string& address) {
-  auto it = channels_.find(address);
-  if (it != channels_.end()) return it->second.get();
-  HostPort hp;
-  // BucketTable validated nothing about the address text; a bad one gets a channel
-  // to an unusable host, and calls through it fail with Unavailable.
-  if (!ParseHostPort(address, &hp).ok()) hp = HostPort{"invalid.address.invalid", 1};
-  RpcChannelOptions channel_options;
-  channel_options.connect_timeout_ms = options_.connect_timeout_ms;
-  auto ch = std::make_unique<RpcChannel>(io_, hp, channel_options);
-  RpcChannel* raw = ch.get();
-  if (closed_) raw->Close();
-  channels_.emplace(address, std::move(ch));
-  return raw;
+void ClientCore::ChannelsFor(const std::string& address, std::vector<RpcChannel*>* out) {
+  std::vector<std::unique_ptr<RpcChannel>>& list = channels_[address];
+  if (list.empty()) {
+    HostPort hp;
+    // BucketTable validated nothing about the address text; a bad one gets channels
+    // to an unusable host, and calls through them fail with Unavailable.
+    if (!ParseHostPort(address, &hp).ok()) hp = HostPort{"invalid.address.invalid", 1};
+    RpcChannelOptions channel_options;
+    channel_options.connect_timeout_ms = options_.connect_timeout_ms;
+    for (uint32_t i = 0; i < options_.connections_per_server; ++i) {
+      list.push_back(std::make_unique<RpcChannel>(io_, hp, channel_options));
+      if (closed_) list.back()->Close();
+    }
+  }
+  for (auto& ch : list) out->push_back(ch.get());
 }
 
 void ClientCore::Install(std::shared_ptr<const BucketTable> table) {
@@ -183,8 +189,9 @@ void ClientCore::Install(std::shared_ptr<const BucketTable> table) {
   if (table->version() <= have) return;
   auto route = std::make_shared<Route>();
   const auto& servers = table->proto().servers();
-  route->channels.reserve(servers.size());
-  for (const proto::TableServer& s : servers) route->channels.push_back(ChannelFor(s.address()));
+  route->per_server = options_.connections_per_server;
+  route->channels.reserve(servers.size() * route->per_server);
+  for (const proto::TableServer& s : servers) ChannelsFor(s.address(), &route->channels);
   LOG(INFO) << "client: table version " << have << " -> " << table->version() << " ("
             << table->bucket_count() << " buckets, " << servers.size() << " servers)";
   route->table = std::move(table);

@@ -1,5 +1,5 @@
-// ClientCore: what every call of a Client shares: the cached bucket table, one
-// RpcChannel per server, single-flight table refreshes, timers, and the count of
+// ClientCore: what every call of a Client shares: the cached bucket table,
+// Options::connections_per_server RpcChannels per server, single-flight table refreshes, timers, and the count of
 // calls in flight.
 //
 // Thread-safety: thread-safe. Callbacks given to Refresh / RunAfter run on the io
@@ -31,10 +31,19 @@ namespace tessera::client {
 
 class ClientCore {
  public:
-  // An immutable routing snapshot: the table and, per server index, its channel.
+  // An immutable routing snapshot: the table and, per server index, its channels.
   struct Route {
     std::shared_ptr<const BucketTable> table;
-    std::vector<RpcChannel*> channels;  // owned by the core; live as long as it
+    // per_server channels for each server index, in order; owned by the core and live
+    // as long as it.
+    std::vector<RpcChannel*> channels;
+    uint32_t per_server = 1;
+
+    // The connection to server `server` that carries the calls for `bucket`: always
+    // the same one for a bucket, so one key's calls keep their order on the wire.
+    RpcChannel* Channel(uint32_t server, uint32_t bucket) const {
+      return channels[static_cast<size_t>(server) * per_server + bucket % per_server];
+    }
   };
 
   // `io` must outlive the core and be run by some threads.
@@ -80,7 +89,9 @@ class ClientCore {
   void FetchDone(const Status& status);
   // Installs `table` when newer than the cached one.
   void Install(std::shared_ptr<const BucketTable> table);
-  RpcChannel* ChannelFor(const std::string& address);  // EXCLUSIVE_LOCKS_REQUIRED(mu_)
+  // Appends the channels to `address` to *out, opening them on first use.
+  void ChannelsFor(const std::string& address,
+                   std::vector<RpcChannel*>* out);  // EXCLUSIVE_LOCKS_REQUIRED(mu_)
 
   // Constant after construction (and Init).
   const Options options_;
@@ -90,7 +101,7 @@ class ClientCore {
   mutable std::mutex mu_;
   // Protected by mu_.
   std::shared_ptr<const Route> route_;
-  std::unordered_map<std::string, std::unique_ptr<RpcChannel>> channels_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<RpcChannel>>> channels_;
   bool fetching_ = false;
   std::vector<std::function<void()>> waiters_;
   std::chrono::steady_clock::time_point last_fetch_done_{};

@@ -87,6 +87,8 @@ class FakeDataServer : public RpcService {
       }
     };
     const std::string key = key_of();
+    peers_.insert(call->peer());
+    if (!key.empty()) peers_of_key_[key].insert(call->peer());
     if (key == "hold") {
       ++puts_or_gets_held_;
       held_.push_back(std::move(call));
@@ -195,6 +197,15 @@ class FakeDataServer : public RpcService {
     std::lock_guard<std::mutex> l(mu_);
     return store_.size();
   }
+  // The connections (client "ip:port") requests came from: all, and per key.
+  std::set<std::string> Peers() {
+    std::lock_guard<std::mutex> l(mu_);
+    return peers_;
+  }
+  std::map<std::string, std::set<std::string>> PeersOfKeys() {
+    std::lock_guard<std::mutex> l(mu_);
+    return peers_of_key_;
+  }
 #define FAKE_COUNTER(name)          \
   int name() {                      \
     std::lock_guard<std::mutex> l(mu_); \
@@ -219,6 +230,8 @@ class FakeDataServer : public RpcService {
   uint64_t announce_version_ = 0;
   std::map<std::pair<uint32_t, std::string>, Entry> store_;
   std::vector<std::unique_ptr<ServerCall>> held_;
+  std::set<std::string> peers_;
+  std::map<std::string, std::set<std::string>> peers_of_key_;
   int requests_ = 0, puts_ = 0, mgets_ = 0, mputs_ = 0, wrong_owner_replies_ = 0;
   int puts_or_gets_held_ = 0;
 };
@@ -339,6 +352,42 @@ TEST_F(ClientTest, IoThreadsRunWithTheSliceAsked) {
   }
   EXPECT_EQ(slices.count(want), 2u);
   EXPECT_EQ(slices.size(), 2u);
+}
+
+// Calls to one server spread over connections_per_server connections, and every call
+// for one key takes the same one.
+TEST_F(ClientTest, EachKeyKeepsToOneOfTheConnectionsToItsServer) {
+  Options o;
+  o.connections_per_server = 3;
+  Open(o);
+  std::vector<std::string> keys;
+  for (int i = 0; keys.size() < 40; ++i) {
+    std::string k = Numbered("c", i);
+    if (Split(BucketOf(k, kBuckets)) == 0) keys.push_back(k);
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& k : keys) {
+      ASSERT_TRUE(client_->Put(k, "v").ok());
+      Value v;
+      ASSERT_TRUE(client_->Get(k, &v).ok());
+    }
+  }
+  std::vector<MGetItem> items;
+  ASSERT_TRUE(client_->MGet(keys, &items).ok());
+  EXPECT_EQ(ds_[0].Peers().size(), 3u);
+  const auto peers_of_keys = ds_[0].PeersOfKeys();
+  EXPECT_EQ(peers_of_keys.size(), keys.size());
+  for (const auto& [key, peers] : peers_of_keys) EXPECT_EQ(peers.size(), 1u) << key;
+  EXPECT_TRUE(ds_[1].Peers().empty());
+}
+
+TEST_F(ClientTest, ConnectionsPerServerOutOfRangeIsInvalidArgument) {
+  Options o;
+  o.config_servers = {"127.0.0.1:" + std::to_string(cs_server_->port())};
+  o.connections_per_server = 0;
+  EXPECT_TRUE(Client::Open(o, &client_).IsInvalidArgument());
+  o.connections_per_server = 65;
+  EXPECT_TRUE(Client::Open(o, &client_).IsInvalidArgument());
 }
 
 TEST_F(ClientTest, OpenWithoutConfigServerIsUnavailable) {

@@ -117,7 +117,10 @@ void MultiCall::SendGroup(const ClientCore::Route& route, uint32_t server,
   }
   Hold();
   const uint64_t sent_version = route.table->version();
-  route.channels[server]->Call(
+  // The connection of the group's first bucket (any one would do: the group is one
+  // request, and the keys of a multi call have no order among themselves).
+  const uint32_t bucket = BucketOf(KeyAt(indices.front()), route.table->bucket_count());
+  route.Channel(server, bucket)->Call(
       &request, remaining,
       [self = shared_from_this(), indices = std::move(indices), round, sent_version](
           const tessera::Status& transport, proto::Response* response) {

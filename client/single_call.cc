@@ -79,7 +79,7 @@ void SingleCall::Send() {
   ++attempts_;
   sent_version_ = table.version();
   request_.set_table_version(sent_version_);
-  RpcChannel* channel = route->channels[table.MasterIndex(bucket)];
+  RpcChannel* channel = route->Channel(table.MasterIndex(bucket), bucket);
   VLOG(2) << "client: bucket " << bucket << " -> " << channel->address() << " attempt "
           << attempts_;
   channel->Call(&request_, remaining,

@@ -17,6 +17,8 @@ DEFINE_uint32(threads, 1, "Client io threads (they run the network loop and issu
 DEFINE_uint32(client_slice_us, tessera::client::Options().io_thread_slice_us,
               "Time slice of the client's io threads, us (client::Options::io_thread_slice_us; "
               "0 = the kernel's default).");
+DEFINE_uint32(connections, tessera::client::Options().connections_per_server,
+              "TCP connections to each data server (client::Options::connections_per_server).");
 DEFINE_uint32(inflight, 50, "Requests in flight in total.");
 DEFINE_double(mix, 0.5, "Fraction of puts: 0 = gets only, 1 = puts only.");
 DEFINE_uint64(keys, 100000, "Number of distinct keys (chosen uniformly).");
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
   }
   options.io_threads = FLAGS_threads;
   options.io_thread_slice_us = FLAGS_client_slice_us;
+  options.connections_per_server = FLAGS_connections;
   options.timeout_ms = FLAGS_timeout_ms;
   std::unique_ptr<tessera::client::Client> client;
   tessera::client::Status s = tessera::client::Client::Open(options, &client);
@@ -105,9 +108,9 @@ int main(int argc, char** argv) {
   }
   const tessera::client::TableInfo table = client->table();
   std::printf("cluster_bench: table version %llu, %zu servers, %u buckets; %u in flight, %u io "
-              "threads, mix %.2f puts, %llu keys, %llu-byte values, ttl %u\n",
+              "threads, %u connections per server, mix %.2f puts, %llu keys, %llu-byte values, ttl %u\n",
               static_cast<unsigned long long>(table.version), table.servers.size(),
-              table.bucket_count, FLAGS_inflight, FLAGS_threads, FLAGS_mix,
+              table.bucket_count, FLAGS_inflight, FLAGS_threads, FLAGS_connections, FLAGS_mix,
               static_cast<unsigned long long>(FLAGS_keys),
               static_cast<unsigned long long>(FLAGS_value_size), FLAGS_ttl);
 
