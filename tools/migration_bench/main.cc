@@ -45,6 +45,9 @@ DEFINE_double(settle_timeout_s, 120, "After the load, wait at most this long for
               "on-disk size to stop changing (flushes and compactions of the load done).");
 DEFINE_uint32(load_inflight, 128, "Phase 1: puts in flight.");
 DEFINE_uint32(io_threads, 2, "Client io threads.");
+DEFINE_uint32(client_connections, tessera::client::Options().connections_per_server,
+              "TCP connections from the client to each data server "
+              "(client::Options::connections_per_server).");
 DEFINE_uint32(client_slice_us, tessera::client::Options().io_thread_slice_us,
               "Time slice of the client's io threads, us (client::Options::io_thread_slice_us; "
               "0 = the kernel's default).");
@@ -253,6 +256,7 @@ int Run() {
   options.config_servers = Split(FLAGS_config_servers);
   options.io_threads = FLAGS_io_threads;
   options.io_thread_slice_us = FLAGS_client_slice_us;
+  options.connections_per_server = FLAGS_client_connections;
   options.timeout_ms = FLAGS_timeout_ms;
   options.max_attempts = 40;
   std::unique_ptr<cl::Client> client;
