@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <regex>
@@ -262,6 +263,62 @@ TEST_P(EnvTest, LogFileKeepsAppendsBeforeAndAfterClose) {
   ASSERT_TRUE(env_->NewLogFile(Path("000008.log"), &file).ok());
   ASSERT_TRUE(file->Close().ok());
   EXPECT_EQ("", Contents("000008.log"));
+}
+
+// Whether /proc/self/maps shows a mapping of `path` (Linux; false elsewhere).
+bool IsMapped(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.size() >= path.size() &&
+        line.compare(line.size() - path.size(), path.size(), path) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The same with syncs among the appends: the POSIX env's log file writes
+// with pwrite from its first sync on and unmaps the file. Every image on the
+// way is the bytes appended so far, then zeros; Close leaves exactly them.
+TEST_P(EnvTest, LogFileKeepsAppendsAcrossSyncs) {
+  const std::string path = Path("000009.log");
+  std::unique_ptr<WritableFile> file;
+  ASSERT_TRUE(env_->NewLogFile(path, &file).ok());
+  Random rnd(17);
+  std::string expected;
+  bool synced = false;
+  while (expected.size() < 3300 * 1024) {
+    std::string piece(rnd.Uniform(4) == 0 ? rnd.Uniform(300000) + 1
+                                          : rnd.Uniform(300) + 1,
+                      '\0');
+    for (char& c : piece) c = static_cast<char>('a' + rnd.Uniform(26));
+    // A record arrives in a few appends, then one Flush (as log::Writer).
+    const size_t cut = rnd.Uniform(static_cast<int>(piece.size()) + 1);
+    ASSERT_TRUE(file->Append(Slice(piece.data(), cut)).ok());
+    ASSERT_TRUE(file->Append(Slice(piece.data() + cut, piece.size() - cut)).ok());
+    ASSERT_TRUE(file->Flush().ok());
+    expected += piece;
+    if (expected.size() > 100 * 1024 && rnd.OneIn(8)) {
+      ASSERT_TRUE(file->Sync().ok());
+      synced = true;
+    }
+    if (rnd.OneIn(10)) {
+      const std::string image = Contents("000009.log");
+      ASSERT_GE(image.size(), expected.size());
+      ASSERT_EQ(expected, image.substr(0, expected.size()));
+      ASSERT_EQ(std::string(image.size() - expected.size(), '\0'),
+                image.substr(expected.size()));
+    }
+    if (GetParam() == EnvKind::kPosix) {
+      // Mapped until the first sync, never after.
+      ASSERT_EQ(!synced, IsMapped(path)) << "synced: " << synced;
+    }
+  }
+  ASSERT_TRUE(synced);
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ(expected, Contents("000009.log"));
+  EXPECT_FALSE(file->Append("x").ok());
 }
 
 TEST_P(EnvTest, SequentialReadAndSkip) {

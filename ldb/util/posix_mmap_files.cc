@@ -58,6 +58,10 @@ class PosixMmapLogFile final : public WritableFile {
 
   Status Append(const Slice& data) override {
     if (fd_ < 0) return Status::IOError(fname_, "append after close");
+    if (written_) {
+      pending_.append(data.data(), data.size());
+      return Status::OK();
+    }
     const char* p = data.data();
     size_t left = data.size();
     while (left > 0) {
@@ -74,26 +78,32 @@ class PosixMmapLogFile final : public WritableFile {
     return Status::OK();
   }
 
-  // The bytes are in the page cache already; nothing to hand over.
+  // Mapped, the bytes are in the page cache already: nothing to hand over.
   Status Flush() override {
     if (fd_ < 0) return Status::IOError(fname_, "flush after close");
-    return Status::OK();
+    return written_ ? WritePending() : Status::OK();
   }
 
   // On Linux pages written through a shared mapping are dirty page-cache
   // pages like any other, so fdatasync writes them (and the size reserved by
-  // fallocate) out.
+  // fallocate) out. The first sync also ends the mapping (see the header).
   Status Sync() override {
     if (fd_ < 0) return Status::IOError(fname_, "sync after close");
+    if (written_) {
+      Status s = WritePending();
+      if (!s.ok()) return s;
+    }
     if (::fdatasync(fd_) != 0) return MmapError(fname_, errno);
-    return Status::OK();
+    return written_ ? Status::OK() : SwitchToWrites();
   }
 
   Status Close() override {
     if (fd_ < 0) return Status::OK();
-    Status s = Unmap();
+    Status s = written_ ? WritePending() : Status::OK();
+    const uint64_t logical = LogicalSize();
+    Status u = Unmap();
+    if (s.ok()) s = u;
     // Cut the reserved but unused tail so the file ends at the last record.
-    const uint64_t logical = file_offset_ + map_pos_ - map_size_;
     if (::ftruncate(fd_, static_cast<off_t>(logical)) != 0 && s.ok()) {
       s = MmapError(fname_, errno);
     }
@@ -107,11 +117,26 @@ class PosixMmapLogFile final : public WritableFile {
   static constexpr size_t kMinChunk = 64 * 1024;
   static constexpr size_t kMaxChunk = 1024 * 1024;
 
+  // Bytes appended and handed over (mapped, or written with pwrite).
+  uint64_t LogicalSize() const {
+    return written_ ? write_pos_ : file_offset_ - map_size_ + map_pos_;
+  }
+
   Status Unmap() {
     if (map_base_ == nullptr) return Status::OK();
     const int r = ::munmap(map_base_, map_size_);
     map_base_ = nullptr;
     if (r != 0) return MmapError(fname_, errno);
+    return Status::OK();
+  }
+
+  // Reserves `chunk` bytes at file_offset_ (fallocate: a full disk is an
+  // error here, never a SIGBUS or a failed sync later).
+  Status Reserve(size_t chunk) {
+    const int r = ::posix_fallocate(fd_, static_cast<off_t>(file_offset_),
+                                    static_cast<off_t>(chunk));
+    if (r != 0) return MmapError(fname_, r);
+    file_offset_ += chunk;
     return Status::OK();
   }
 
@@ -122,19 +147,18 @@ class PosixMmapLogFile final : public WritableFile {
     if (!s.ok()) return s;
     const size_t chunk =
         map_size_ == 0 ? kMinChunk : std::min(map_size_ * 2, kMaxChunk);
-    const int r = ::posix_fallocate(fd_, static_cast<off_t>(file_offset_),
-                                    static_cast<off_t>(chunk));
-    if (r != 0) return MmapError(fname_, r);
+    map_size_ = map_pos_ = 0;
+    s = Reserve(chunk);
+    if (!s.ok()) return s;
     void* base = ::mmap(nullptr, chunk, PROT_READ | PROT_WRITE, MAP_SHARED,
-                        fd_, static_cast<off_t>(file_offset_));
+                        fd_, static_cast<off_t>(file_offset_ - chunk));
     if (base == MAP_FAILED) {
-      map_size_ = map_pos_ = 0;
-      return MmapError(fname_, errno);
+      const int error = errno;
+      file_offset_ -= chunk;  // reserved but never written: Close cuts it
+      return MmapError(fname_, error);
     }
     map_base_ = static_cast<char*>(base);
     map_size_ = chunk;
-    map_pos_ = 0;
-    file_offset_ += chunk;
 #ifdef MADV_POPULATE_WRITE
     // Fault the chunk's pages in writable with one call rather than one
     // page fault per 4 KiB as appends reach them. Only a hint: kernels
@@ -154,12 +178,51 @@ class PosixMmapLogFile final : public WritableFile {
     return Status::OK();
   }
 
+  // After the first sync: later appends go out with pwrite into the reserved
+  // region, and the mapping goes (see the header for why).
+  Status SwitchToWrites() {
+    write_pos_ = LogicalSize();
+    written_ = true;
+    Status s = Unmap();
+    map_size_ = map_pos_ = 0;
+    return s;
+  }
+
+  // Writes the bytes appended since the last Flush at write_pos_, reserving
+  // 1 MiB chunks ahead so that the file size, and so the inode, changes only
+  // once per chunk rather than with every sync.
+  Status WritePending() {
+    size_t done = 0;
+    while (done < pending_.size()) {
+      const size_t n = pending_.size() - done;
+      while (write_pos_ + n > file_offset_) {
+        Status s = Reserve(kMaxChunk);
+        if (!s.ok()) return s;
+      }
+      const ssize_t r = ::pwrite(fd_, pending_.data() + done, n,
+                                 static_cast<off_t>(write_pos_));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return MmapError(fname_, errno);
+      }
+      done += static_cast<size_t>(r);
+      write_pos_ += static_cast<uint64_t>(r);
+    }
+    pending_.clear();
+    return Status::OK();
+  }
+
   const std::string fname_;
   int fd_;  // -1 once closed
   char* map_base_ = nullptr;
   size_t map_size_ = 0;       // bytes of the current mapping
   size_t map_pos_ = 0;        // bytes of it written
-  uint64_t file_offset_ = 0;  // file offset just past the current mapping
+  uint64_t file_offset_ = 0;  // file offset just past the reserved region
+  // Since the first Sync(): appends collect in pending_ until Flush() writes
+  // them at write_pos_ (the log's logical size). No mapping then.
+  bool written_ = false;
+  uint64_t write_pos_ = 0;
+  std::string pending_;
 };
 
 }  // namespace
