@@ -75,6 +75,16 @@ class EnvTest : public testing::TestWithParam<EnvKind> {
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
+  // A log file read while still open: the bytes appended so far, then only
+  // zeros (reserved space the log reader skips).
+  void ExpectLogImage(const std::string& name, const std::string& expected) {
+    const std::string image = Contents(name);
+    ASSERT_GE(image.size(), expected.size());
+    ASSERT_EQ(expected, image.substr(0, expected.size()));
+    ASSERT_EQ(std::string(image.size() - expected.size(), '\0'),
+              image.substr(expected.size()));
+  }
+
   std::string Contents(const std::string& name) {
     std::string data;
     Status s = ReadFileToString(env_, Path(name), &data);
@@ -247,11 +257,7 @@ TEST_P(EnvTest, LogFileKeepsAppendsBeforeAndAfterClose) {
     ASSERT_TRUE(file->Flush().ok());
     expected += piece;
     if (rnd.OneIn(20)) {
-      const std::string image = Contents("000007.log");
-      ASSERT_GE(image.size(), expected.size());
-      ASSERT_EQ(expected, image.substr(0, expected.size()));
-      ASSERT_EQ(std::string(image.size() - expected.size(), '\0'),
-                image.substr(expected.size()));
+      ASSERT_NO_FATAL_FAILURE(ExpectLogImage("000007.log", expected));
     }
   }
   ASSERT_TRUE(file->Sync().ok());
@@ -304,11 +310,7 @@ TEST_P(EnvTest, LogFileKeepsAppendsAcrossSyncs) {
       synced = true;
     }
     if (rnd.OneIn(10)) {
-      const std::string image = Contents("000009.log");
-      ASSERT_GE(image.size(), expected.size());
-      ASSERT_EQ(expected, image.substr(0, expected.size()));
-      ASSERT_EQ(std::string(image.size() - expected.size(), '\0'),
-                image.substr(expected.size()));
+      ASSERT_NO_FATAL_FAILURE(ExpectLogImage("000009.log", expected));
     }
     if (GetParam() == EnvKind::kPosix) {
       // Mapped until the first sync, never after.
