@@ -191,25 +191,28 @@ class PosixMmapLogFile final : public WritableFile {
   // Writes the bytes appended since the last Flush at write_pos_, reserving
   // 1 MiB chunks ahead so that the file size, and so the inode, changes only
   // once per chunk rather than with every sync.
+  // On an error the bytes written so far leave pending_, so that a later
+  // call (Close) never writes them twice.
   Status WritePending() {
     size_t done = 0;
-    while (done < pending_.size()) {
+    Status s;
+    while (s.ok() && done < pending_.size()) {
       const size_t n = pending_.size() - done;
-      while (write_pos_ + n > file_offset_) {
-        Status s = Reserve(kMaxChunk);
-        if (!s.ok()) return s;
+      if (write_pos_ + n > file_offset_) {
+        s = Reserve(kMaxChunk);
+        continue;
       }
       const ssize_t r = ::pwrite(fd_, pending_.data() + done, n,
                                  static_cast<off_t>(write_pos_));
       if (r < 0) {
-        if (errno == EINTR) continue;
-        return MmapError(fname_, errno);
+        if (errno != EINTR) s = MmapError(fname_, errno);
+        continue;
       }
       done += static_cast<size_t>(r);
       write_pos_ += static_cast<uint64_t>(r);
     }
-    pending_.clear();
-    return Status::OK();
+    pending_.erase(0, done);
+    return s;
   }
 
   const std::string fname_;
