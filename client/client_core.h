@@ -1,6 +1,6 @@
 // ClientCore: what every call of a Client shares: the cached bucket table,
-// Options::connections_per_server RpcChannels per server, single-flight table refreshes, timers, and the count of
-// calls in flight.
+// Options::connections_per_server RpcChannels per server, single-flight table
+// refreshes, timers, and the count of calls in flight.
 //
 // Thread-safety: thread-safe. Callbacks given to Refresh / RunAfter run on the io
 // threads, never inline.
@@ -89,7 +89,8 @@ class ClientCore {
   void FetchDone(const Status& status);
   // Installs `table` when newer than the cached one.
   void Install(std::shared_ptr<const BucketTable> table);
-  // Appends the channels to `address` to *out, opening them on first use.
+  // Appends the channels to `address` to *out, creating them on first use (each
+  // connects at its first call).
   void ChannelsFor(const std::string& address,
                    std::vector<RpcChannel*>* out);  // EXCLUSIVE_LOCKS_REQUIRED(mu_)
 
