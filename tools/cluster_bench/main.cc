@@ -108,7 +108,8 @@ int main(int argc, char** argv) {
   }
   const tessera::client::TableInfo table = client->table();
   std::printf("cluster_bench: table version %llu, %zu servers, %u buckets; %u in flight, %u io "
-              "threads, %u connections per server, mix %.2f puts, %llu keys, %llu-byte values, ttl %u\n",
+              "threads, %u connections per server, mix %.2f puts, %llu keys, %llu-byte "
+              "values, ttl %u\n",
               static_cast<unsigned long long>(table.version), table.servers.size(),
               table.bucket_count, FLAGS_inflight, FLAGS_threads, FLAGS_connections, FLAGS_mix,
               static_cast<unsigned long long>(FLAGS_keys),
