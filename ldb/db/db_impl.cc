@@ -620,6 +620,18 @@ std::string DBImpl::StatsString() {
                 stall_stats_.low_priority_waits,
                 stall_stats_.low_priority_micros / 1e3);
   result.append(buf);
+  const WriteGroupStats& wg = write_group_stats_;
+  std::snprintf(
+      buf, sizeof(buf),
+      "Write groups: groups=%" PRIu64 " writers=%" PRIu64
+      " sync_groups=%" PRIu64 " sync_writers=%" PRIu64
+      " wal_sync_avg_us=%.0f gather_timeouts=%" PRIu64 "\n",
+      wg.groups, wg.writers, wg.sync_groups, wg.sync_writers,
+      wg.timed_syncs == 0 ? 0.0
+                          : static_cast<double>(wg.timed_sync_micros) /
+                                static_cast<double>(wg.timed_syncs),
+      wg.gather_timeouts);
+  result.append(buf);
   std::snprintf(buf, sizeof(buf), "Table cache: opens=%" PRIu64 "\n",
                 table_cache_->Opens());
   result.append(buf);

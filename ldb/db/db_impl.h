@@ -439,6 +439,19 @@ class DBImpl : public DB {
   };
   StallStats stall_stats_ GUARDED_BY(mutex_);
 
+  // Write groups since open, for "ldb.stats": how many writers one group
+  // (and one WAL sync) covers, and what a WAL sync costs.
+  struct WriteGroupStats {
+    uint64_t groups = 0;        // groups that wrote a batch
+    uint64_t writers = 0;       // writers in them
+    uint64_t sync_groups = 0;   // groups that synced the WAL
+    uint64_t sync_writers = 0;  // writers in those
+    uint64_t timed_syncs = 0;   // WAL syncs timed (see RunWriteGroup)
+    uint64_t timed_sync_micros = 0;
+    uint64_t gather_timeouts = 0;  // gathers that gave up waiting
+  };
+  WriteGroupStats write_group_stats_ GUARDED_BY(mutex_);
+
   // ---- Parallel subcompactions (db_impl_compaction.cc).
   // True while one key range of the running compaction flushes imm_, so
   // that the other ranges keep merging instead. Written under mutex_.

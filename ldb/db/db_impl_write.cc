@@ -254,6 +254,7 @@ uint64_t DBImpl::GatherWaitMicros() {
   // long enough; writers that do come back in time pull it down again.
   sync_writers_outstanding_ = 0;
   recent_gather_timeouts_ = kTimeoutMemory;
+  ++write_group_stats_.gather_timeouts;
   const uint64_t limit = gather_deadline_micros_ - released_micros_;
   if (limit > rejoin_micros_avg_) {
     rejoin_micros_avg_ += (limit - rejoin_micros_avg_) / 16;
@@ -268,7 +269,8 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
   ++groups_started_;
   Writer* const first = writers_.front();
   Writer* last_writer = first;
-  const bool sync = first->sync && first->batch != nullptr;
+  const bool wrote = first->batch != nullptr;  // else a forced flush
+  const bool sync = first->sync && wrote;
   bool synced = false;
   Status status = MakeRoomForWrite(/*force=*/first->batch == nullptr);
   if (status.ok() && first->batch != nullptr) {
@@ -319,6 +321,8 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
       sync_micros_avg_ = sync_micros_avg_ == 0
                              ? sync_micros
                              : (7 * sync_micros_avg_ + sync_micros) / 8;
+      ++write_group_stats_.timed_syncs;
+      write_group_stats_.timed_sync_micros += sync_micros;
     }
     if (group == &tmp_batch_) tmp_batch_.Clear();
     // The group's sequence numbers are used up even if it failed: they may
@@ -329,14 +333,24 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
   // Release the group with the shared status. The caller wakes the writers
   // in *wake_list once it has released mutex_.
   int sync_writers = 0;
+  uint64_t writers = 0;
   while (true) {
     Writer* ready = writers_.front();
     writers_.pop_front();
     if (ready->sync) ++sync_writers;
+    ++writers;
     ready->status = status;
     ready->done = true;
     if (ready != self) wake_list->push_back(ready);
     if (ready == last_writer) break;
+  }
+  if (wrote) {
+    ++write_group_stats_.groups;
+    write_group_stats_.writers += writers;
+    if (synced) {
+      ++write_group_stats_.sync_groups;
+      write_group_stats_.sync_writers += writers;
+    }
   }
   if (synced && (sync_writers > 1 || !writers_.empty())) {
     // Expect the released sync writers back (see the file comment); not

@@ -7,7 +7,8 @@
 //    sync write was issued;
 //  - failed WAL appends or syncs are never acknowledged as durable, and the
 //    error sticks;
-//  - sync writers of many threads share WAL syncs.
+//  - sync writers of many threads share WAL syncs (and ldb.stats counts
+//    the groups and syncs).
 #include <algorithm>
 #include <atomic>
 #include <cinttypes>
@@ -165,6 +166,18 @@ class GroupCommitTest : public testing::TestWithParam<BaseEnv> {
   }
 
   DBImpl* impl() { return static_cast<DBImpl*>(db_.get()); }
+
+  // A figure of the "Write groups:" line of ldb.stats ("name=" included).
+  uint64_t GroupFigure(const std::string& name) {
+    std::string stats;
+    EXPECT_TRUE(db_->GetProperty("ldb.stats", &stats));
+    const size_t line = stats.find("Write groups:");
+    const size_t pos = stats.find(" " + name, line);
+    EXPECT_NE(std::string::npos, line) << stats;
+    EXPECT_NE(std::string::npos, pos) << stats;
+    if (line == std::string::npos || pos == std::string::npos) return ~0ull;
+    return std::stoull(stats.substr(pos + 1 + name.size()));
+  }
 
   uint64_t LastSequence() {
     std::string v;
@@ -548,6 +561,11 @@ TEST_P(GroupCommitTest, SyncWritersShareWalSyncs) {
   // sync; ask for at least 2.
   EXPECT_LE(syncs * 2, writes);
   EXPECT_EQ(writes, LastSequence());
+  // ldb.stats counts the same groups and syncs.
+  EXPECT_EQ(syncs, GroupFigure("sync_groups="));
+  EXPECT_EQ(writes, GroupFigure("sync_writers="));
+  EXPECT_EQ(writes, GroupFigure("writers="));
+  EXPECT_EQ(syncs, GroupFigure("groups="));
 }
 
 // A lone sync writer syncs once per write (it never waits for company).
@@ -560,6 +578,15 @@ TEST_P(GroupCommitTest, LoneSyncWriterSyncsEveryWrite) {
     ASSERT_TRUE(IsOk(db_->Put(wo, Key(0, i), Value(0, i))));
     ASSERT_EQ(static_cast<uint64_t>(i + 1), env_->wal_syncs() - syncs_before);
   }
+  EXPECT_EQ(50u, GroupFigure("groups="));
+  EXPECT_EQ(50u, GroupFigure("sync_groups="));
+  EXPECT_EQ(0u, GroupFigure("gather_timeouts="));
+  // A write without sync is a group that does not sync.
+  ASSERT_TRUE(IsOk(db_->Put(WriteOptions(), Key(0, 50), Value(0, 50))));
+  EXPECT_EQ(51u, GroupFigure("groups="));
+  EXPECT_EQ(51u, GroupFigure("writers="));
+  EXPECT_EQ(50u, GroupFigure("sync_groups="));
+  EXPECT_EQ(50u, GroupFigure("sync_writers="));
 }
 
 }  // namespace
