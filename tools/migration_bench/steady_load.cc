@@ -44,6 +44,19 @@ uint64_t Percentile(const std::vector<uint32_t>& sorted, double q) {
   return sorted[idx];
 }
 
+// The CPU wait of the same threads between two readings; unknown unless the same
+// threads are there at both ends (a data server that started or stopped in the window
+// makes the sums incomparable).
+CpuWait WaitBetween(const RunQueueWait& a, const RunQueueWait& b) {
+  CpuWait w;
+  if (b.threads == a.threads && b.wait_ns >= a.wait_ns && b.runs > a.runs) {
+    const double wait_ns = static_cast<double>(b.wait_ns - a.wait_ns);
+    w.ms = wait_ns / 1e6;
+    w.us_per_run = wait_ns / 1e3 / static_cast<double>(b.runs - a.runs);
+  }
+  return w;
+}
+
 }  // namespace
 
 uint64_t WindowReport::errors_total() const {
@@ -60,6 +73,7 @@ SteadyLoad::~SteadyLoad() { Stop(); }
 SteadyLoad::Mark SteadyLoad::Mark::Now(const SteadyLoadOptions& options) {
   Mark m;
   m.rq_ok = ReadRunQueueWait(options.watch_process, options.watch_thread, &m.rq);
+  m.client_rq_ok = ReadRunQueueWait(options.client_process, options.client_thread, &m.client_rq);
   m.cpu_ok = CpuTimes::Read(&m.cpu);
   m.io_ok = ReadPagesInOut(&m.pgpgin, &m.pgpgout);
   m.when = Clock::now();
@@ -203,13 +217,9 @@ WindowReport SteadyLoad::Report(int index) {
       r.disk_read_mib = static_cast<double>(b.pgpgin - a.pgpgin) / 1024;
       r.disk_written_mib = static_cast<double>(b.pgpgout - a.pgpgout) / 1024;
     }
-    // The same threads at both ends (a data server that started or stopped in the
-    // window makes the sums incomparable).
-    if (w.closed && a.rq_ok && b.rq_ok && b.rq.threads == a.rq.threads &&
-        b.rq.wait_ns >= a.rq.wait_ns && b.rq.runs > a.rq.runs) {
-      const double wait_ns = static_cast<double>(b.rq.wait_ns - a.rq.wait_ns);
-      r.rq_wait_ms = wait_ns / 1e6;
-      r.rq_wait_us_per_run = wait_ns / 1e3 / static_cast<double>(b.rq.runs - a.rq.runs);
+    if (w.closed && a.rq_ok && b.rq_ok) r.rq_wait = WaitBetween(a.rq, b.rq);
+    if (w.closed && a.client_rq_ok && b.client_rq_ok) {
+      r.client_rq_wait = WaitBetween(a.client_rq, b.client_rq);
     }
     gets = w.get_latencies_us;
     puts = w.put_latencies_us;

@@ -41,6 +41,17 @@ struct SteadyLoadOptions {
   // request threads on this machine.
   std::string watch_process = "dataserver";
   std::string watch_thread = "rpc-io";
+  // And the client's own io threads (this process), which take every response: a
+  // migration that keeps the CPUs busy delays them too, and all calls in flight with
+  // them.
+  std::string client_process = "migration_bench";
+  std::string client_thread = "io";
+};
+
+// How long some threads waited for a CPU in a window, in all and per time they ran
+// (-1: unknown).
+struct CpuWait {
+  double ms = -1, us_per_run = -1;
 };
 
 struct WindowReport {
@@ -59,9 +70,9 @@ struct WindowReport {
   // pgpgin / pgpgout; -1: unknown). Client gets that miss the page cache wait on the
   // disk, behind whatever else reads it then.
   double disk_read_mib = -1, disk_written_mib = -1;
-  // How long the watched threads (SteadyLoadOptions::watch_thread) waited for a CPU in
-  // the window, in all and per time they ran (-1: unknown).
-  double rq_wait_ms = -1, rq_wait_us_per_run = -1;
+  // How long the watched threads (SteadyLoadOptions::watch_thread) and the client's io
+  // threads (client_thread) waited for a CPU in the window.
+  CpuWait rq_wait, client_rq_wait;
   uint64_t errors_total() const;
   double ops_per_sec() const { return seconds > 0 ? (gets + puts) / seconds : 0; }
 };
@@ -94,8 +105,8 @@ class SteadyLoad {
     bool cpu_ok = false;  // cpu was read
     uint64_t pgpgin = 0, pgpgout = 0;  // /proc/vmstat, KiB
     bool io_ok = false;
-    RunQueueWait rq;
-    bool rq_ok = false;
+    RunQueueWait rq, client_rq;
+    bool rq_ok = false, client_rq_ok = false;
     static Mark Now(const SteadyLoadOptions& options);
   };
 
