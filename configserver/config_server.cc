@@ -25,6 +25,12 @@ Status ConfigServer::Start() {
     s = LoadClusterConfig(options_.config_path, &config_);
   }
   if (!s.ok()) return s;
+  if (config_.copy_count() > 1 && !options_.allow_copies_without_replication) {
+    return Status::InvalidArgument(
+        "copy_count " + std::to_string(config_.copy_count()) +
+        ": replication is not built yet (data servers keep one copy of each bucket, and "
+        "a promoted copy would hold none of its master's data); use copy_count: 1");
+  }
   if (options_.data_dir.empty()) return Status::InvalidArgument("data_dir is required");
   // The listen address may have port 0 (RpcServer validates it and picks a port).
   const size_t colon = options_.listen_address.rfind(':');

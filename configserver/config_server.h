@@ -39,6 +39,12 @@ struct ConfigServerOptions {
   const Clock* clock = nullptr;                // nullptr: SystemClock; must outlive
   uint32_t tick_interval_ms = 100;             // down detection period
   int io_threads = 2;  // one may wait in an fsync (persisting) while another serves
+  // copy_count > 1 needs replication, which is not built yet: the data servers do not
+  // forward writes to a bucket's other copies, so a copy promoted when its master is
+  // down would hold none of the master's data and its keys would read as not found.
+  // Start refuses such a config (InvalidArgument) unless this is set, for tests of
+  // the table and promotion logic only.
+  bool allow_copies_without_replication = false;
 };
 
 class ConfigServer {

@@ -151,6 +151,19 @@ TEST_F(ConfigServerTest, AdminRequiresTheTokenAndValidAddresses) {
   EXPECT_EQ(t.servers(0).address(), kC);
 }
 
+// Until replication exists, a cluster of more than one copy per bucket is refused
+// with a clear error rather than run with copies that hold no data.
+TEST_F(ConfigServerTest, CopyCountAboveOneIsRefusedWithoutReplication) {
+  allow_copies_without_replication_ = false;
+  config_.set_copy_count(2);
+  Status s = StartServer();
+  EXPECT_TRUE(s.Is(Code::kInvalidArgument)) << s.ToString();
+  EXPECT_NE(s.message().find("replication is not built"), std::string::npos) << s.ToString();
+  config_.set_copy_count(1);
+  s = StartServer();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
 TEST_F(ConfigServerTest, RemoveRefusedBelowCopyCount) {
   config_.set_copy_count(3);
   config_.set_min_data_server_count(3);

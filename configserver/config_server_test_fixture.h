@@ -101,6 +101,7 @@ class ConfigServerTest : public ::testing::Test {
     o.data_dir = root_ + "/cs";
     o.clock = &clock_;
     o.tick_interval_ms = 20;
+    o.allow_copies_without_replication = allow_copies_without_replication_;
     server_ = std::make_unique<ConfigServer>(o);
     Status s = server_->Start();
     if (!s.ok()) {
@@ -235,6 +236,9 @@ class ConfigServerTest : public ::testing::Test {
 
   std::string root_;
   proto::ClusterConfig config_;
+  // These tests drive the table and promotion logic, copies included (see
+  // ConfigServerOptions::allow_copies_without_replication).
+  bool allow_copies_without_replication_ = true;
   FakeClock clock_;
   IoThread io_;
   std::unique_ptr<ConfigServer> server_;
