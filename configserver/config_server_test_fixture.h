@@ -8,10 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <chrono>
 #include <functional>
 #include <map>
 #include <thread>
@@ -208,10 +209,19 @@ class ConfigServerTest : public ::testing::Test {
   }
 
   // Heartbeats from `alive`, then advances the clock by `ms` and ticks.
+  // The clock moves in steps shorter than the server-down time, each followed by the
+  // live nodes' heartbeats: the server's own tick thread may run between any two of
+  // these calls, and must never find a live node silent for the down time (one step of
+  // kDownMs did, now and then, and marked every node down).
   void Pass(uint64_t ms, const std::vector<std::string>& alive) {
+    const uint64_t step = std::max<uint64_t>(1, config_.server_down_time_ms() / 4);
     for (const auto& a : alive) Heartbeat(a);
-    clock_.Advance(ms);
-    for (const auto& a : alive) Heartbeat(a);
+    for (uint64_t passed = 0; passed < ms;) {
+      const uint64_t d = std::min(step, ms - passed);
+      clock_.Advance(d);
+      passed += d;
+      for (const auto& a : alive) Heartbeat(a);
+    }
     server_->service()->Tick();
   }
 
