@@ -169,14 +169,7 @@ class GroupCommitTest : public testing::TestWithParam<BaseEnv> {
 
   // A figure of the "Write groups:" line of ldb.stats ("name=" included).
   uint64_t GroupFigure(const std::string& name) {
-    std::string stats;
-    EXPECT_TRUE(db_->GetProperty("ldb.stats", &stats));
-    const size_t line = stats.find("Write groups:");
-    const size_t pos = stats.find(" " + name, line);
-    EXPECT_NE(std::string::npos, line) << stats;
-    EXPECT_NE(std::string::npos, pos) << stats;
-    if (line == std::string::npos || pos == std::string::npos) return ~0ull;
-    return std::stoull(stats.substr(pos + 1 + name.size()));
+    return test::StatsFigure(db_.get(), "Write groups:", name);
   }
 
   uint64_t LastSequence() {

@@ -85,12 +85,7 @@ int FilesAtLevel(DB* db, int level) {
 
 // A figure of the "Write stalls:" line of ldb.stats ("name=" included).
 uint64_t StallFigure(DB* db, const std::string& name) {
-  std::string stats;
-  EXPECT_TRUE(db->GetProperty("ldb.stats", &stats));
-  const size_t pos = stats.find(name);
-  EXPECT_NE(std::string::npos, pos) << stats;
-  if (pos == std::string::npos) return ~0ull;
-  return std::stoull(stats.substr(pos + name.size()));
+  return test::StatsFigure(db, "Write stalls:", name);
 }
 
 uint64_t Slowdowns(DB* db) { return StallFigure(db, "slowdowns="); }

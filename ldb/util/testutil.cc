@@ -17,6 +17,20 @@ testing::AssertionResult IsOk(const Status& s) {
   return testing::AssertionFailure() << s.ToString();
 }
 
+uint64_t StatsFigure(DB* db, const std::string& line, const std::string& name) {
+  std::string stats;
+  EXPECT_TRUE(db->GetProperty("ldb.stats", &stats));
+  const size_t start = stats.find(line);
+  const size_t end = stats.find('\n', start);
+  // " name", so that "groups=" is not found inside "sync_groups=".
+  const size_t pos = start == std::string::npos ? start : stats.find(" " + name, start);
+  if (start == std::string::npos || pos == std::string::npos || pos > end) {
+    ADD_FAILURE() << "no " << name << " on the " << line << " line of:\n" << stats;
+    return ~uint64_t{0};
+  }
+  return std::stoull(stats.substr(pos + 1 + name.size()));
+}
+
 std::string Get(DB* db, const Slice& key, const Snapshot* snapshot) {
   ReadOptions ro;
   ro.snapshot = snapshot;

@@ -5,6 +5,7 @@
 #ifndef LDB_UTIL_TESTUTIL_H_
 #define LDB_UTIL_TESTUTIL_H_
 
+#include <cstdint>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -29,6 +30,11 @@ std::string Key(int i);
 // db's value for key (as of snapshot, when given), "NOT_FOUND", or
 // "ERROR: <status>": one string to compare in an EXPECT_EQ.
 std::string Get(DB* db, const Slice& key, const Snapshot* snapshot = nullptr);
+
+// The figure `name` ("slowdowns=", the "=" included) of the ldb.stats line
+// that starts with `line` ("Write stalls:"); a failure, and ~0, when there
+// is no such line or figure.
+uint64_t StatsFigure(DB* db, const std::string& line, const std::string& name);
 
 // len printable ASCII characters (' ' to '~').
 std::string RandomString(Random* rnd, int len);
