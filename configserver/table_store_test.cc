@@ -143,7 +143,9 @@ TEST_F(TableStoreTest, CorruptFilesAreRefused) {
   expect_refused(flipped, "payload bit flip");
   expect_refused(good + "x", "trailing byte");
 
-  // A well-formed file whose table is invalid (owner index out of range).
+  // A well-formed state whose table is invalid (owner index out of range), saved over a
+  // good checkpoint (so it lands in the log).
+  WriteFile(path, good);
   proto::ConfigServerState bad = SampleState(4);
   bad.mutable_table()->set_owners(0, 7);
   {
@@ -155,6 +157,130 @@ TEST_F(TableStoreTest, CorruptFilesAreRefused) {
     EXPECT_EQ(s.code(), Code::kInternal) << s.ToString();
     EXPECT_NE(s.message().find("invalid table"), std::string::npos) << s.message();
   }
+}
+
+uint64_t LoadedVersion(TableStore* store) {
+  proto::ConfigServerState read;
+  bool found = false;
+  Status s = store->Load(&read, &found);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return found ? read.table().version() : 0;
+}
+
+TEST_F(TableStoreTest, SavesAppendToTheLogAndCheckpointWhenItIsFull) {
+  const uint64_t record = TableStore::kHeaderBytes + SampleState(1).ByteSizeLong();
+  std::unique_ptr<TableStore> store;
+  ASSERT_TRUE(TableStore::Open(dir_, &store, 3 * record).ok());
+  const std::string base = dir_ + "/" + TableStore::kStateFileName;
+  const std::string log = dir_ + "/" + TableStore::kLogFileName;
+  ASSERT_TRUE(store->Save(SampleState(1)).ok());  // no checkpoint yet: writes one
+  const std::string first = ReadFile(base);
+  EXPECT_EQ(fs::file_size(log), 0u);
+  for (uint64_t v = 2; v <= 4; ++v) {
+    ASSERT_TRUE(store->Save(SampleState(v)).ok());
+    EXPECT_EQ(ReadFile(base), first) << "the checkpoint is not rewritten by save " << v;
+    EXPECT_EQ(fs::file_size(log), (v - 1) * record);
+    EXPECT_EQ(LoadedVersion(store.get()), v);
+  }
+  ASSERT_TRUE(store->Save(SampleState(5)).ok());  // would pass 3 records: checkpoint
+  EXPECT_EQ(fs::file_size(log), 0u);
+  EXPECT_NE(ReadFile(base), first);
+  EXPECT_FALSE(fs::exists(dir_ + "/" + TableStore::kTempFileName));
+  store.reset();
+  ASSERT_TRUE(TableStore::Open(dir_, &store, 3 * record).ok());
+  EXPECT_EQ(LoadedVersion(store.get()), 5u);
+  ASSERT_TRUE(store->Save(SampleState(6)).ok());
+  store.reset();
+  // A data_dir written before the log existed holds the checkpoint alone.
+  fs::remove(log);
+  ASSERT_TRUE(TableStore::Open(dir_, &store).ok());
+  EXPECT_EQ(LoadedVersion(store.get()), 5u);
+}
+
+TEST_F(TableStoreTest, ATornLogTailIsIgnoredAndOverwritten) {
+  const std::string log = dir_ + "/" + TableStore::kLogFileName;
+  {
+    auto store = OpenStore();
+    for (uint64_t v = 1; v <= 3; ++v) ASSERT_TRUE(store->Save(SampleState(v)).ok());
+  }
+  const std::string full = ReadFile(log);  // the records of versions 2 and 3
+  for (size_t cut : {size_t{1}, size_t{12}, full.size() / 2 - 1}) {
+    WriteFile(log, full.substr(0, full.size() - cut));
+    auto store = OpenStore();
+    EXPECT_EQ(LoadedVersion(store.get()), 2u) << "cut " << cut;
+  }
+  WriteFile(log, full + std::string(7, '\0') + "TSCSLOG1xx");  // garbage past the end
+  {
+    auto store = OpenStore();
+    EXPECT_EQ(LoadedVersion(store.get()), 3u);
+    ASSERT_TRUE(store->Save(SampleState(4)).ok());  // overwrites the garbage
+    EXPECT_EQ(LoadedVersion(store.get()), 4u);
+  }
+  auto store = OpenStore();
+  EXPECT_EQ(LoadedVersion(store.get()), 4u);
+  EXPECT_EQ(fs::file_size(log), full.size() * 3 / 2);
+}
+
+TEST_F(TableStoreTest, ADamagedLogRecordFollowedByAnIntactOneIsRefused) {
+  const std::string log = dir_ + "/" + TableStore::kLogFileName;
+  {
+    auto store = OpenStore();
+    for (uint64_t v = 1; v <= 3; ++v) ASSERT_TRUE(store->Save(SampleState(v)).ok());
+  }
+  std::string data = ReadFile(log);
+  data[TableStore::kHeaderBytes + 5] ^= 0x20;  // the payload of version 2's record
+  WriteFile(log, data);
+  auto store = OpenStore();
+  proto::ConfigServerState read;
+  bool found = true;
+  Status s = store->Load(&read, &found);
+  EXPECT_EQ(s.code(), Code::kInternal) << s.ToString();
+  EXPECT_NE(s.message().find("corrupt"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(log), std::string::npos) << s.message();
+  EXPECT_FALSE(found);
+  // Nothing is written over the evidence.
+  EXPECT_EQ(store->Save(SampleState(4)).code(), Code::kInternal);
+  EXPECT_EQ(ReadFile(log), data);
+}
+
+TEST_F(TableStoreTest, ACrashDuringACheckpointKeepsTheNewestState) {
+  const std::string log = dir_ + "/" + TableStore::kLogFileName;
+  {
+    auto store = OpenStore();
+    for (uint64_t v = 1; v <= 4; ++v) ASSERT_TRUE(store->Save(SampleState(v)).ok());
+  }
+  // A crash after a checkpoint's append: the log ends with the state, the old
+  // checkpoint is in place.
+  const std::string appended = ReadFile(log);
+  {
+    auto store = OpenStore();
+    EXPECT_EQ(LoadedVersion(store.get()), 4u);
+  }
+  // A crash after its rename, before the log was emptied: both hold it.
+  {
+    std::unique_ptr<TableStore> store;
+    ASSERT_TRUE(TableStore::Open(dir_, &store, /*max_log_bytes=*/0).ok());
+    ASSERT_TRUE(store->Save(SampleState(4)).ok());
+    EXPECT_EQ(fs::file_size(log), 0u);
+  }
+  WriteFile(log, appended);
+  auto store = OpenStore();
+  EXPECT_EQ(LoadedVersion(store.get()), 4u);
+}
+
+TEST_F(TableStoreTest, AnUnlinkedLogIsReplacedByACheckpoint) {
+  const std::string log = dir_ + "/" + TableStore::kLogFileName;
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Save(SampleState(1)).ok());
+    ASSERT_TRUE(store->Save(SampleState(2)).ok());
+    fs::remove(log);  // appends to the open file would reach no directory entry
+    ASSERT_TRUE(store->Save(SampleState(3)).ok());
+    EXPECT_TRUE(fs::exists(log));
+    ASSERT_TRUE(store->Save(SampleState(4)).ok());
+  }
+  auto store = OpenStore();
+  EXPECT_EQ(LoadedVersion(store.get()), 4u);
 }
 
 TEST_F(TableStoreTest, OneStorePerDirectory) {
