@@ -90,7 +90,7 @@ struct DataServerOptions {
   bool migrate_apply_idle = false;  // RequestHandlerOptions::migrate_apply_idle
   // Encode ingested batches and build their tables on SCHED_IDLE threads, one per
   // apply thread (StorageOptions::migrate_ingest_idle_builders). See main.cc.
-  bool migrate_ingest_idle = false;
+  bool migrate_ingest_idle = true;
   // Incoming scan batches of at least this many bytes go straight into ldb tables
   // (StorageOptions::migrate_ingest_min_bytes; SIZE_MAX: never).
   size_t migrate_ingest_min_bytes = 64u << 10;

@@ -114,14 +114,19 @@ DEFINE_bool(migrate_sched_idle, true, "Run the threads that scan and send migrat
 // runs (scans idle in all) the request threads' CPU wait per run during the migration
 // was median 135 us with the apply threads at nice 0, 92 us with idle builders, 90 us
 // with idle apply threads, and the first runs' p99 during fell from 2.9 to 2.3 ms. More
-// runs erased that p99 gain (README "Performance"), so it stays off: it has a price.
+// runs (on a busier machine) erased that p99 gain; quiet ones later showed it for idle
+// builders (below), which are on by default.
 DEFINE_bool(migrate_apply_idle, false, "Run the threads applying incoming migration "
             "batches in Linux's SCHED_IDLE class (instead of --migrate_apply_nice).");
-// The price of idle builders: on a node whose CPUs are saturated by normal-class work
-// for longer than --migrate_rpc_timeout_ms, a batch can wait that long for its builder,
-// and the source then redoes the bucket (no write is lost: the apply thread keeps a
-// bucket's batches in order).
-DEFINE_bool(migrate_ingest_idle, false, "Encode the incoming migration batches that are "
+// On since 2026-11-22: on a quiet machine (0 % CPU steal), 20 interleaved runs of
+// bench_migration_ab gave a client p99 during the migration of 1.24-1.97 ms (median
+// ~1.4) with idle builders against 1.53-3.37 ms (median ~2.1) without, and the request
+// threads' CPU wait per run fell from ~90 to ~55 us (README "Performance"). The price:
+// on a node whose CPUs are saturated by normal-class work for longer than
+// --migrate_rpc_timeout_ms, a batch can wait that long for its builder, and the source
+// then redoes the bucket (no write is lost: the apply thread keeps a bucket's batches in
+// order). The scans (--migrate_sched_idle) share that price already.
+DEFINE_bool(migrate_ingest_idle, true, "Encode the incoming migration batches that are "
             "ingested (--migrate_ingest_min_bytes) and build their tables on threads in "
             "Linux's SCHED_IDLE class; the apply threads keep installing them, and applying "
             "catch-up batches, in their own class.");
