@@ -24,8 +24,8 @@ DEFINE_string(listen, "127.0.0.1:7100",
               "Port 0 picks a free port (printed in the \"serving\" log line).");
 DEFINE_string(data_dir, "",
               "Directory for the persisted table and admin membership changes "
-              "(CONFIGSERVER_STATE, LOCK). Created if missing; one config server per "
-              "directory. Required.");
+              "(CONFIGSERVER_STATE, CONFIGSERVER_STATE.log, LOCK). Created if missing; one "
+              "config server per directory. Required.");
 DEFINE_uint32(tick_interval_ms, 100,
               "How often down detection runs, in ms (1..1000). A silent data server is marked "
               "down within server_down_time_ms + tick_interval_ms.");
