@@ -323,12 +323,22 @@ Status TableStore::Save(const proto::ConfigServerState& state) {
     }
     return s;
   }
+  const uint64_t before = log_end_;
   log_end_ += record.size();
   if (!checkpoint) return Status::OK();
   // The state is the log's last record now: replacing the checkpoint, then emptying the
   // log, keeps it the newest state across a crash at any point.
   s = WriteCheckpoint(EncodeRecord(kMagic, payload));
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // A failed Save leaves the previous state: take the append back.
+    if (::ftruncate(log_fd_, static_cast<off_t>(before)) == 0 && ::fdatasync(log_fd_) == 0) {
+      log_end_ = before;
+    } else {
+      ::close(log_fd_);
+      log_fd_ = -1;
+    }
+    return s;
+  }
   s = OpenLog(/*truncate=*/true);
   // If emptying failed, the log still ends with this state, and the next Save reopens it.
   if (!s.ok() && log_fd_ >= 0) {

@@ -268,6 +268,25 @@ TEST_F(TableStoreTest, ACrashDuringACheckpointKeepsTheNewestState) {
   EXPECT_EQ(LoadedVersion(store.get()), 4u);
 }
 
+TEST_F(TableStoreTest, AFailedCheckpointLeavesThePreviousState) {
+  const uint64_t record = TableStore::kHeaderBytes + SampleState(1).ByteSizeLong();
+  const std::string scratch = dir_ + "/" + TableStore::kTempFileName;
+  {
+    std::unique_ptr<TableStore> store;
+    ASSERT_TRUE(TableStore::Open(dir_, &store, record).ok());
+    ASSERT_TRUE(store->Save(SampleState(1)).ok());  // the first checkpoint
+    ASSERT_TRUE(store->Save(SampleState(2)).ok());  // logged
+    fs::create_directory(scratch);  // the next checkpoint cannot write its scratch file
+    EXPECT_EQ(store->Save(SampleState(3)).code(), Code::kInternal);
+    EXPECT_EQ(LoadedVersion(store.get()), 2u);
+  }
+  std::unique_ptr<TableStore> store;
+  ASSERT_TRUE(TableStore::Open(dir_, &store, record).ok());  // removes the empty dir
+  EXPECT_EQ(LoadedVersion(store.get()), 2u);
+  ASSERT_TRUE(store->Save(SampleState(4)).ok());
+  EXPECT_EQ(LoadedVersion(store.get()), 4u);
+}
+
 TEST_F(TableStoreTest, AnUnlinkedLogIsReplacedByACheckpoint) {
   const std::string log = dir_ + "/" + TableStore::kLogFileName;
   {
