@@ -20,13 +20,15 @@
 // and a new inode per save, and on ext4 without a journal (this project's test VM) a
 // new inode is slow to allocate after many deletions: the kernel skips every inode
 // freed in the last 60-300 s, reading each one's inode-table entry, with the CPU held
-// (150-400 us per file there; see configserver/README.md). So Save appends the state to
-// the log and fdatasyncs it (one flush, no new inode). When the log would pass
-// max_log_bytes, or there is no checkpoint yet, or the log file was unlinked, Save
-// appends and then checkpoints: writes CONFIGSERVER_STATE (scratch file, fsync, rename,
-// directory fsync) and starts an empty log. The state just saved is durable in the log
-// before the checkpoint replaces anything, so a crash anywhere leaves the newest saved
-// state as the log's last record or as the checkpoint with an empty log.
+// (150-400 us per file there; see ldb/doc/new_files_after_deletions.md). So Save
+// appends the state to the log and fdatasyncs it (one flush, no new inode). A failed
+// Save takes its append back, also when the checkpoint after it failed. When the log
+// would pass max_log_bytes, or there is no checkpoint yet, or the log file was
+// unlinked, Save appends and then checkpoints: writes CONFIGSERVER_STATE (scratch
+// file, fsync, rename, directory fsync) and starts an empty log. The state just saved
+// is durable in the log before the checkpoint replaces anything, so a crash anywhere
+// leaves the newest saved state as the log's last record or as the checkpoint with an
+// empty log.
 //
 // Load returns the log's last record, or the checkpoint when the log holds none. A
 // torn last record (a crash during an append) is ignored: its Save never returned OK,

@@ -6,6 +6,7 @@
 #include <barrier>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -462,25 +463,22 @@ int64_t PeakRssKb() {
 std::string GroupCommitNote(const std::string& stats) {
   const size_t line = stats.find("Write groups:");
   if (line == std::string::npos) return std::string();
-  unsigned long long groups = 0, writes = 0;
-  double sync_us = 0;
-  const size_t g = stats.find(" sync_groups=", line);
-  const size_t w = stats.find(" sync_writers=", line);
-  const size_t a = stats.find(" wal_sync_avg_us=", line);
-  if (g == std::string::npos || w == std::string::npos ||
-      a == std::string::npos ||
-      std::sscanf(stats.c_str() + g, " sync_groups=%llu", &groups) != 1 ||
-      std::sscanf(stats.c_str() + w, " sync_writers=%llu", &writes) != 1 ||
-      std::sscanf(stats.c_str() + a, " wal_sync_avg_us=%lf", &sync_us) != 1 ||
-      groups == 0) {
-    return std::string();
-  }
+  // The number after `name` on that line, or -1 when it is not there.
+  auto figure = [&](const std::string& name) {
+    const size_t at = stats.find(name, line);
+    return at == std::string::npos || at > stats.find('\n', line)
+               ? -1.0
+               : std::strtod(stats.c_str() + at + name.size(), nullptr);
+  };
+  const double groups = figure(" sync_groups=");
+  const double writes = figure(" sync_writers=");
+  const double sync_us = figure(" wal_sync_avg_us=");
+  if (groups <= 0 || writes < 0 || sync_us < 0) return std::string();
   char buf[160];
   std::snprintf(buf, sizeof(buf),
                 "%.2f writes per WAL sync (%llu syncs), WAL sync %.0f us on "
                 "average",
-                static_cast<double>(writes) / static_cast<double>(groups),
-                groups, sync_us);
+                writes / groups, static_cast<unsigned long long>(groups), sync_us);
   return buf;
 }
 
