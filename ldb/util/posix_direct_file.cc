@@ -16,6 +16,9 @@ namespace {
 // the device's logical block; 4 KiB covers every block size in use.
 constexpr size_t kAlign = 4096;
 constexpr size_t kBufferSize = 1u << 20;  // a multiple of kAlign
+// At most this much of the file's end goes through the page cache (see
+// WriteAll).
+constexpr size_t kCachedTail = 32u << 10;
 
 Status DirectError(const std::string& context, int error_number) {
   return Status::IOError(context, std::strerror(error_number));
@@ -76,13 +79,18 @@ class PosixDirectWritableFile final : public WritableFile {
   }
 
  private:
-  // Writes everything buffered: whole blocks directly, then the partial last
-  // block through the page cache (O_DIRECT cannot write it), after which the
-  // file stays buffered.
+  // Writes everything buffered: whole blocks directly, except the last
+  // kCachedTail bytes (rounded up to a block boundary) and the partial last
+  // block, which go through the page cache (O_DIRECT cannot write a partial
+  // block); the file stays buffered afterwards. The tail is where a table
+  // keeps its index, filter and footer, which the open right after the build
+  // reads: from the page cache, instead of a fault that reads them from the
+  // disk with a readahead window around them.
   Status WriteAll() {
     if (direct_) {
-      const size_t whole = pos_ / kAlign * kAlign;
-      Status s = WriteOut(whole);
+      const size_t direct_bytes =
+          pos_ > kCachedTail ? (pos_ - kCachedTail) / kAlign * kAlign : 0;
+      Status s = WriteOut(direct_bytes);
       if (!s.ok() || pos_ == 0) return s;
       s = DropDirect();
       if (!s.ok()) return s;

@@ -22,9 +22,10 @@ namespace ldb {
 
 // Opens (creating or truncating) fname for writing with O_DIRECT. Whole 1 MiB
 // buffers go to the device straight from the process; Sync() and Close()
-// write the buffered rest: its whole 4 KiB blocks directly, the last partial
-// block through the page cache (the descriptor drops O_DIRECT for that, and
-// later appends are buffered too). Flush() writes nothing: a table is read
+// write the buffered rest: its whole 4 KiB blocks directly but for the last
+// 32 KiB or so, which go through the page cache with the partial last block
+// (the descriptor drops O_DIRECT for that, and later appends are buffered
+// too): a table's index, filter and footer are read back at once. Flush() writes nothing: a table is read
 // only after Close(). Where the file system refuses O_DIRECT (at open, or
 // with EINVAL on a write) the file quietly continues with buffered writes.
 // Thread-compatible.
