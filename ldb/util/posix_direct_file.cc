@@ -16,8 +16,8 @@ namespace {
 // the device's logical block; 4 KiB covers every block size in use.
 constexpr size_t kAlign = 4096;
 constexpr size_t kBufferSize = 1u << 20;  // a multiple of kAlign
-// At most this much of the file's end goes through the page cache (see
-// WriteAll).
+// This much of the file's end (up to a block more, less if the file is
+// smaller) goes through the page cache (see WriteAll).
 constexpr size_t kCachedTail = 32u << 10;
 
 Status DirectError(const std::string& context, int error_number) {
