@@ -130,7 +130,8 @@ class DBImplSmokeTest : public ::testing::TestWithParam<bool> {
   DBImplSmokeTest() {
     if (UsePosix()) {
       env_ = Env::Default();
-      dbname_ = test::TempDir("db_impl_smoke") + "/db";
+      dir_ = test::TempDir("db_impl_smoke");
+      dbname_ = dir_ + "/db";
     } else {
       mem_env_ = NewMemEnv(Env::Default());
       env_ = mem_env_.get();
@@ -143,6 +144,7 @@ class DBImplSmokeTest : public ::testing::TestWithParam<bool> {
   ~DBImplSmokeTest() override {
     db_.reset();
     DestroyDB(dbname_, options_).IgnoreError();
+    if (!dir_.empty()) env_->RemoveDir(dir_).IgnoreError();
   }
 
   bool UsePosix() const { return GetParam(); }
@@ -158,6 +160,7 @@ class DBImplSmokeTest : public ::testing::TestWithParam<bool> {
   }
 
   std::unique_ptr<Env> mem_env_;
+  std::string dir_;  // the POSIX runs' temp dir, holding dbname_
   // An Env wrapping env_ that a test installs in options_; outlives db_.
   std::unique_ptr<Env> wrapper_env_;
   Env* env_ = nullptr;
