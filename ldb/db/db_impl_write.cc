@@ -272,8 +272,8 @@ void DBImpl::RunWriteGroup(Writer* self, std::vector<Writer*>* wake_list) {
   const bool wrote = first->batch != nullptr;  // else a forced flush
   const bool sync = first->sync && wrote;
   bool synced = false;
-  Status status = MakeRoomForWrite(/*force=*/first->batch == nullptr);
-  if (status.ok() && first->batch != nullptr) {
+  Status status = MakeRoomForWrite(/*force=*/!wrote);
+  if (status.ok() && wrote) {
     SequenceNumber last_sequence = versions_->LastSequence();
     WriteBatch* group = BuildBatchGroup(&last_writer);
     for (Writer* member : writers_) {
