@@ -73,6 +73,15 @@ class PosixDirectWritableFile final : public WritableFile {
   Status Close() override {
     if (fd_ < 0) return Status::OK();
     Status s = WriteAll();
+    if (s.ok() && wrote_direct_) {
+      // Read what went around the page cache back into it, in the background:
+      // the table is served soon (a migrated bucket, once it flips), and its
+      // first get would otherwise wait for the disk to read the whole table
+      // (read-ahead). The device fills these pages, which costs the CPU less
+      // than half of a buffered write's copy (README "Migration",
+      // 2026-11-22 night). Only a hint: if the kernel ignores it, reads fault in.
+      (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_WILLNEED);
+    }
     if (::close(fd_) < 0 && s.ok()) s = DirectError(fname_, errno);
     fd_ = -1;
     return s;
@@ -125,6 +134,7 @@ class PosixDirectWritableFile final : public WritableFile {
         }
         return DirectError(fname_, errno);
       }
+      if (direct_) wrote_direct_ = true;
       p += r;
       left -= static_cast<size_t>(r);
       offset_ += static_cast<uint64_t>(r);
@@ -142,6 +152,7 @@ class PosixDirectWritableFile final : public WritableFile {
   const std::string fname_;
   int fd_;       // -1 once closed
   bool direct_;  // fd_ has O_DIRECT
+  bool wrote_direct_ = false;  // some bytes went to the device directly
   std::unique_ptr<char, FreeDeleter> buf_;  // kBufferSize bytes, kAlign-aligned
   size_t pos_ = 0;       // bytes of buf_ not yet written
   uint64_t offset_ = 0;  // bytes written to the file

@@ -1,5 +1,5 @@
 // A POSIX file written with O_DIRECT, for the Env's NewUncachedWritableFile:
-// large files written once and not read back soon (ingested tables).
+// large files written once and read after they are closed (ingested tables).
 //
 // Why (measured 2026-11-22 on the 2-vCPU VM of README): a buffered write of
 // new data must take fresh page-cache pages, and on this VM (nested
@@ -25,9 +25,12 @@ namespace ldb {
 // write the buffered rest: its whole 4 KiB blocks directly but for the last
 // 32 KiB or so, which go through the page cache with the partial last block
 // (the descriptor drops O_DIRECT for that, and later appends are buffered
-// too): a table's index, filter and footer are read back at once. Flush() writes nothing: a table is read
-// only after Close(). Where the file system refuses O_DIRECT (at open, or
-// with EINVAL on a write) the file quietly continues with buffered writes.
+// too): a table's index, filter and footer are read back at once. Flush()
+// writes nothing: a table is read only after Close(). Close() then asks the
+// kernel to read what was written directly back into the page cache in the
+// background (POSIX_FADV_WILLNEED): the device's DMA fills the pages, not a
+// CPU copy. Where the file system refuses O_DIRECT (at open, or with EINVAL on
+// a write) the file quietly continues with buffered writes.
 // Thread-compatible.
 Status NewPosixDirectWritableFile(const std::string& fname,
                                   std::unique_ptr<WritableFile>* result);

@@ -53,8 +53,9 @@ class Env {
     return NewWritableFile(fname, result);
   }
   // Like NewWritableFile, for a large file written once, sequentially, and
-  // not read back soon (a table made by DB::IngestSorted): the env may write
-  // around the OS page cache. Flush() may then keep data in the process; only
+  // read only after it is closed (a table made by DB::IngestSorted): the env
+  // may write around the OS page cache, and read the file back into it in the
+  // background once closed. Flush() may then keep data in the process; only
   // Sync() and Close() are sure to write it. The POSIX env uses O_DIRECT where
   // the file system allows (util/posix_direct_file.h says why). Wrappers that
   // do not override it get NewWritableFile.
