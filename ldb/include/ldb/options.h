@@ -103,8 +103,8 @@ struct Options {
   // read back into it in the background once closed
   // (Env::NewUncachedWritableFile): on the VM of README a buffered write of new
   // data costs 0.9-2.4 ms of CPU per MB, O_DIRECT and a read-back by the device
-  // about 0.4. Without the read-back, the first get into such a table waited
-  // for the disk to read all of it.
+  // 0.4-0.5. Without the read-back, the first get into such a table waited for
+  // the disk to read all of it.
   bool uncached_ingest = true;
 };
 
