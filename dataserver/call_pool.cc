@@ -18,11 +18,11 @@ CallPool::CallPool(int threads, size_t max_queue, Handler handler,
 
 CallPool::~CallPool() { Stop(); }
 
-bool CallPool::TrySubmit(std::unique_ptr<ServerCall>* call) {
+bool CallPool::TrySubmit(std::unique_ptr<ServerCall>* call, uint32_t tag) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stop_ || queue_.size() >= max_queue_) return false;
-    queue_.push_back(std::move(*call));
+    queue_.push_back(Queued{std::move(*call), tag});
   }
   cv_.notify_one();
   return true;
@@ -49,10 +49,10 @@ void CallPool::Run() {
   while (true) {
     cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopped and drained
-    std::unique_ptr<ServerCall> call = std::move(queue_.front());
+    Queued q = std::move(queue_.front());
     queue_.pop_front();
     l.unlock();
-    handler_(std::move(call));
+    handler_(std::move(q.call), q.tag);
     l.lock();
   }
 }

@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -21,7 +22,8 @@ namespace tessera::ds {
 
 class CallPool {
  public:
-  using Handler = std::function<void(std::unique_ptr<ServerCall>)>;
+  // `tag` is the one given to TrySubmit, passed through untouched.
+  using Handler = std::function<void(std::unique_ptr<ServerCall>, uint32_t tag)>;
 
   // REQUIRES: threads >= 1, max_queue >= 1. `handler` runs on the workers;
   // `on_start` (may be empty) runs first on each worker, e.g. to lower its priority.
@@ -34,7 +36,7 @@ class CallPool {
 
   // Queues `*call` and returns true, or returns false leaving *call untouched when
   // the queue is full or the pool stopped.
-  bool TrySubmit(std::unique_ptr<ServerCall>* call);
+  bool TrySubmit(std::unique_ptr<ServerCall>* call, uint32_t tag = 0);
 
   // Handles everything queued, then joins the workers. Idempotent.
   void Stop();
@@ -50,7 +52,11 @@ class CallPool {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<ServerCall>> queue_;  // guarded by mu_
+  struct Queued {
+    std::unique_ptr<ServerCall> call;
+    uint32_t tag;
+  };
+  std::deque<Queued> queue_;  // guarded by mu_
   bool stop_ = false;                              // guarded by mu_
   std::vector<std::thread> threads_;
 };

@@ -111,6 +111,8 @@ Status DataServer::Start() {
   ho.write_threads = options_.write_threads;
   ho.write_queue_limit = options_.write_queue_limit;
   ho.write_thread_slice_us = options_.request_slice_us;
+  ho.hold_for_table_ms = options_.hold_for_table_ms;
+  ho.hold_fenced_ms = options_.hold_fenced_ms;
   // With synced writes the pool lets many writers share one WAL sync.
   ho.inline_writes = options_.inline_writes && !options_.sync_writes;
   // Not background_nice: the apply threads write through ldb's write queue, which
@@ -121,8 +123,8 @@ Status DataServer::Start() {
   ho.migrate_apply_nice = options_.migrate_apply_nice;
   ho.migrate_apply_idle = options_.migrate_apply_idle;
   ho.migrate_apply_threads = options_.migrate_apply_threads;
-  handler_ = std::make_unique<RequestHandler>(ho, storage_.get(), [this](uint64_t) {
-    if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow();
+  handler_ = std::make_unique<RequestHandler>(ho, storage_.get(), [this](uint64_t, bool urgent) {
+    if (HeartbeatClient* hb = heartbeat_ptr_.load()) hb->FetchNow(urgent);
   });
   cleanup_ = std::make_unique<migration::CleanupScheduler>(co, storage_.get());
   handler_->SetReclaimHook(

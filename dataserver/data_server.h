@@ -63,6 +63,10 @@ struct DataServerOptions {
   size_t write_queue_limit = 16384;
   bool inline_writes = true;  // non-sync writes on the io threads
   bool sync_writes = false;
+  // Requests held around a bucket's flip instead of refused (RequestHandlerOptions;
+  // 0 refuses at once).
+  uint32_t hold_for_table_ms = 100;
+  uint32_t hold_fenced_ms = 200;
   size_t max_value_bytes = kDefaultMaxValueBytes;
   uint32_t heartbeat_interval_ms = 1000;
 

@@ -37,14 +37,16 @@ void HeartbeatClient::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void HeartbeatClient::FetchNow() {
+void HeartbeatClient::FetchNow(bool urgent) {
   // Called for every request stamped with a newer version: skip the lock while a
-  // fetch is already pending.
-  if (fetch_pending_.exchange(true, std::memory_order_acq_rel)) return;
+  // fetch of this kind is already pending.
+  std::atomic<bool>& pending = urgent ? urgent_pending_ : fetch_pending_;
+  if (pending.exchange(true, std::memory_order_acq_rel)) return;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (fetch_now_) return;
+    if (fetch_now_ && (urgent_ || !urgent)) return;
     fetch_now_ = true;
+    urgent_ = urgent_ || urgent;
   }
   cv_.notify_all();
 }
@@ -54,19 +56,27 @@ void HeartbeatClient::Run() {
   using Clock = std::chrono::steady_clock;
   const auto interval = std::chrono::milliseconds(options_.interval_ms);
   const auto min_gap = std::chrono::milliseconds(options_.min_fetch_gap_ms);
+  const auto min_urgent_gap = std::chrono::milliseconds(options_.min_urgent_fetch_gap_ms);
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
+    // Cleared before the beat: a FetchNow from now on asks for the next one.
     fetch_now_ = false;
+    urgent_ = false;
     fetch_pending_.store(false, std::memory_order_release);
+    urgent_pending_.store(false, std::memory_order_release);
     l.unlock();
     const Clock::time_point sent = Clock::now();
     Beat();
     l.lock();
-    // Sleep until the next period, or until FetchNow (but at least min_gap apart).
+    // Sleep until the next period, or until FetchNow (but at least the gap apart; an
+    // urgent FetchNow during the wait shortens it).
     const Clock::time_point next = sent + interval;
     cv_.wait_until(l, next, [&] { return stop_ || fetch_now_; });
-    if (!stop_ && fetch_now_ && Clock::now() < sent + min_gap) {
-      cv_.wait_until(l, sent + min_gap, [&] { return stop_; });
+    while (!stop_ && fetch_now_) {
+      const Clock::time_point due = sent + (urgent_ ? min_urgent_gap : min_gap);
+      if (Clock::now() >= due) break;
+      const bool was_urgent = urgent_;
+      cv_.wait_until(l, due, [&] { return stop_ || urgent_ != was_urgent; });
     }
   }
 }

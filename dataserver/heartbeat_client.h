@@ -1,7 +1,8 @@
 // HeartbeatClient: tells the config servers that this data server is alive, and
 // learns the bucket table from their answers.
 //
-// Every interval_ms (and at once after FetchNow) it sends
+// Every interval_ms (and after FetchNow: at once, but at least min_fetch_gap_ms after
+// the previous heartbeat, or min_urgent_fetch_gap_ms for an urgent one) it sends
 // HeartbeatRequest{address, table_version, ready, stats} to the config servers, trying
 // each in turn (starting with the last one that answered) until one answers OK. A
 // table in the response is validated with BucketTable::FromProto and adopted only if
@@ -36,6 +37,10 @@ struct HeartbeatClientOptions {
   uint32_t interval_ms = 1000;
   uint32_t rpc_timeout_ms = 1000;          // per config server attempt
   uint32_t min_fetch_gap_ms = 20;          // FetchNow never heartbeats more often
+  // FetchNow(urgent): requests are held for the table (RequestHandler), so the
+  // fetch goes out as soon as this gap allows. Bounds the heartbeats a client stamping
+  // bogus versions can cause.
+  uint32_t min_urgent_fetch_gap_ms = 2;
 };
 
 class HeartbeatClient {
@@ -57,8 +62,9 @@ class HeartbeatClient {
   void Start();
   // Joins the thread. Idempotent.
   void Stop();
-  // Asks for an early heartbeat (e.g. a request carried a newer table version).
-  void FetchNow();
+  // Asks for an early heartbeat (e.g. a request carried a newer table version);
+  // `urgent` when requests wait for its answer.
+  void FetchNow(bool urgent = false);
 
   uint64_t adopted_version() const { return adopted_version_.load(); }
   uint64_t heartbeats_answered() const { return answered_.load(); }
@@ -80,7 +86,9 @@ class HeartbeatClient {
   std::condition_variable cv_;
   bool stop_ = false;       // guarded by mu_
   bool fetch_now_ = false;  // guarded by mu_
-  std::atomic<bool> fetch_pending_{false};  // FetchNow's lock-free filter
+  bool urgent_ = false;     // guarded by mu_
+  // FetchNow's lock-free filters (one for each kind of fetch).
+  std::atomic<bool> fetch_pending_{false}, urgent_pending_{false};
   std::thread thread_;
 
   std::atomic<uint64_t> adopted_version_{0};

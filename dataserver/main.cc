@@ -57,6 +57,13 @@ DEFINE_int32(write_queue_limit, 16384, "Writes queued for the write threads befo
 DEFINE_bool(inline_writes, true, "Run non-synced writes on the io threads instead of the "
             "write pool (measured ~1.3x faster without fsync: no hand-off between threads on "
             "2 cores). Ignored with --sync_writes.");
+DEFINE_int32(hold_for_table_ms, 100, "A request stamped with a newer table than ours, for a "
+             "bucket our table does not give us, waits up to this long for that table (fetched "
+             "at once) instead of being refused WRONG_OWNER: around a bucket's flip the client "
+             "then skips a table refresh and a back-off (0..10000; 0: refuse at once).");
+DEFINE_int32(hold_fenced_ms, 200, "A write to a bucket fenced for the last step of its "
+             "migration waits up to this long for the fence to lift instead of being refused "
+             "UNAVAILABLE (0..10000; 0: refuse at once).");
 DEFINE_bool(sync_writes, false, "fsync the WAL before acknowledging each write (group "
             "commit shares one fsync among concurrent writers).");
 DEFINE_int64(max_value_bytes, static_cast<int64_t>(tessera::kDefaultMaxValueBytes),
@@ -183,6 +190,7 @@ bool ValidateWriteThreads(const char* f, int32_t v) { return InRange(f, v, 1, 10
 bool ValidateQueue(const char* f, int32_t v) { return InRange(f, v, 1, 1000000); }
 bool ValidateValue(const char* f, int64_t v) { return InRange<int64_t>(f, v, 1, 15 << 20); }
 bool ValidateHeartbeat(const char* f, int32_t v) { return InRange(f, v, 10, 60000); }
+bool ValidateHold(const char* f, int32_t v) { return InRange(f, v, 0, 10000); }
 bool ValidateWriteBuffer(const char* f, int64_t v) {
   return InRange<int64_t>(f, v, 4 << 20, 64 << 20);
 }
@@ -225,6 +233,8 @@ DEFINE_validator(write_threads, &ValidateWriteThreads);
 DEFINE_validator(write_queue_limit, &ValidateQueue);
 DEFINE_validator(max_value_bytes, &ValidateValue);
 DEFINE_validator(heartbeat_interval_ms, &ValidateHeartbeat);
+DEFINE_validator(hold_for_table_ms, &ValidateHold);
+DEFINE_validator(hold_fenced_ms, &ValidateHold);
 DEFINE_validator(write_buffer_bytes, &ValidateWriteBuffer);
 DEFINE_validator(flush_cut_bytes, &ValidateFlushCut);
 DEFINE_validator(block_cache_bytes, &ValidateCache);
@@ -376,6 +386,8 @@ int main(int argc, char** argv) {
   options.write_queue_limit = static_cast<size_t>(FLAGS_write_queue_limit);
   options.inline_writes = FLAGS_inline_writes;
   options.sync_writes = FLAGS_sync_writes;
+  options.hold_for_table_ms = static_cast<uint32_t>(FLAGS_hold_for_table_ms);
+  options.hold_fenced_ms = static_cast<uint32_t>(FLAGS_hold_fenced_ms);
   options.max_value_bytes = static_cast<size_t>(FLAGS_max_value_bytes);
   options.heartbeat_interval_ms = static_cast<uint32_t>(FLAGS_heartbeat_interval_ms);
   options.write_buffer_bytes = static_cast<size_t>(FLAGS_write_buffer_bytes);

@@ -2,6 +2,7 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "common/bucket_hash.h"
@@ -39,14 +40,14 @@ void SetResult(const Status& s, proto::KeyResult* r) {
 }  // namespace
 
 RequestHandler::RequestHandler(const RequestHandlerOptions& options, StorageManager* storage,
-                               std::function<void(uint64_t)> on_newer_table)
+                               NewerTableHook on_newer_table)
     : options_(options), storage_(storage), on_newer_table_(std::move(on_newer_table)) {
   routing_.store(std::make_shared<const Routing>());
   if (!options_.inline_writes) {
     pool_ = std::make_unique<CallPool>(
         options_.write_threads > 0 ? options_.write_threads : 1,
         options_.write_queue_limit > 0 ? options_.write_queue_limit : 1,
-        [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
+        [this](std::unique_ptr<ServerCall> call, uint32_t tag) { Execute(std::move(call), tag); },
         [slice_us = options_.write_thread_slice_us] {
           SetCurrentThreadName("ds-write");
           // A kernel without per-thread slices is logged by the RpcServer.
@@ -59,12 +60,20 @@ RequestHandler::RequestHandler(const RequestHandlerOptions& options, StorageMana
   for (int i = 0; i < apply_threads; ++i) {
     migrate_pools_.push_back(std::make_unique<CallPool>(
         1, options_.migrate_queue_limit > 0 ? options_.migrate_queue_limit : 1,
-        [this](std::unique_ptr<ServerCall> call) { Execute(std::move(call)); },
+        [this](std::unique_ptr<ServerCall> call, uint32_t tag) { Execute(std::move(call), tag); },
         [nice, idle] { migration::StartBulkWorkOnCurrentThread("mig-apply", idle, nice); }));
   }
+  held_ = std::make_unique<HeldCalls>(options_.max_held_calls,
+                                      [this](std::unique_ptr<ServerCall> call) {
+                                        Dispatch(std::move(call), kResumed);
+                                      });
+  storage_->SetUnfenceListener([this](uint32_t bucket) { held_->BucketUnfenced(bucket); });
 }
 
-RequestHandler::~RequestHandler() { Drain(); }
+RequestHandler::~RequestHandler() {
+  Drain();
+  storage_->SetUnfenceListener({});
+}
 
 void RequestHandler::SetSelfAddress(const std::string& address) {
   std::lock_guard<std::mutex> l(routing_mu_);
@@ -86,6 +95,7 @@ bool RequestHandler::SetTable(std::shared_ptr<const BucketTable> table) {
   const uint64_t version = next->table->version();
   const uint32_t masters = next->table->MasterCount(self);
   routing_.store(std::move(next));
+  held_->TableInstalled(version);
   LOG(INFO) << "dataserver " << self_address_ << " table version " << version << ": master of "
             << masters << " buckets" << (self < 0 ? " (not in the table)" : "");
   return true;
@@ -95,9 +105,13 @@ uint64_t RequestHandler::table_version() const { return routing()->version(); }
 
 std::shared_ptr<const BucketTable> RequestHandler::table() const { return routing()->table; }
 
-void RequestHandler::StopAccepting() { accepting_.store(false); }
+void RequestHandler::StopAccepting() {
+  accepting_.store(false);
+  held_->ReleaseAll();
+}
 
 void RequestHandler::Drain() {
+  held_->ReleaseAll();  // before the pools stop: the writes it resumes queue there
   if (pool_) pool_->Stop();
   for (auto& p : migrate_pools_) p->Stop();
 }
@@ -109,6 +123,9 @@ RequestHandler::Counters RequestHandler::counters() const {
   c.removes = removes_.load(std::memory_order_relaxed);
   c.errors = errors_.load(std::memory_order_relaxed);
   c.migrate_batches = batches_.load(std::memory_order_relaxed);
+  c.held_for_table = held_for_table_.load(std::memory_order_relaxed);
+  c.held_fenced = held_fenced_.load(std::memory_order_relaxed);
+  c.held_expired = held_->expired();
   return c;
 }
 
@@ -291,9 +308,7 @@ void RequestHandler::Handle(std::unique_ptr<ServerCall> call) {
     Reply(call.get(), Status::Unavailable("shutting down"), r->version(), &resp);
     return;
   }
-  if (req.table_version() > r->version() && on_newer_table_) {
-    on_newer_table_(req.table_version());
-  }
+  const bool newer = req.table_version() > r->version();
   Status s = Validate(req);
   if (!s.ok()) {
     Reply(call.get(), s, r->version(), &resp);
@@ -306,10 +321,19 @@ void RequestHandler::Handle(std::unique_ptr<ServerCall> call) {
     Reply(call.get(), s, r->version(), &resp);
     return;
   }
+  if (newer && r->table && RoutesAway(*r, req) && HoldForTable(req.table_version(), &call)) {
+    return;
+  }
+  if (newer && on_newer_table_) on_newer_table_(req.table_version(), /*urgent=*/false);
   if (!r->table) {
     Reply(call.get(), Status::Unavailable("no table yet"), 0, &resp);
     return;
   }
+  Dispatch(std::move(call), kMayHold);
+}
+
+void RequestHandler::Dispatch(std::unique_ptr<ServerCall> call, uint32_t tag) {
+  const proto::Request& req = call->request();
   CallPool* pool = nullptr;
   if (const proto::MigrateBatchRequest* m = MigrateBatchOf(req)) {
     pool = migrate_pools_[m->bucket() % migrate_pools_.size()].get();
@@ -317,15 +341,66 @@ void RequestHandler::Handle(std::unique_ptr<ServerCall> call) {
     pool = pool_.get();
   }
   if (pool != nullptr) {
-    if (!pool->TrySubmit(&call)) {
-      Reply(call.get(), Status::Unavailable("overloaded"), r->version(), &resp);
+    if (!pool->TrySubmit(&call, tag)) {
+      proto::Response resp;
+      Reply(call.get(), Status::Unavailable("overloaded"), table_version(), &resp);
     }
     return;
   }
-  Execute(std::move(call));
+  Execute(std::move(call), tag);
 }
 
-void RequestHandler::Execute(std::unique_ptr<ServerCall> call) {
+bool RequestHandler::RoutesAway(const Routing& r, const proto::Request& req) {
+  const BucketTable& t = *r.table;
+  auto away = [&](const std::string& key) {
+    return !t.IsMaster(BucketOf(key, t.bucket_count()), r.self_index);
+  };
+  switch (req.body_case()) {
+    case proto::Request::kGet:
+      return away(req.get().key());
+    case proto::Request::kPut:
+      return away(req.put().key());
+    case proto::Request::kRemove:
+      return away(req.remove().key());
+    case proto::Request::kIncr:
+      return away(req.incr().key());
+    case proto::Request::kExpire:
+      return away(req.expire().key());
+    case proto::Request::kMget:
+      return std::any_of(req.mget().keys().begin(), req.mget().keys().end(), away);
+    case proto::Request::kMput:
+      return std::any_of(req.mput().entries().begin(), req.mput().entries().end(),
+                         [&](const proto::PutRequest& p) { return away(p.key()); });
+    default:
+      return false;  // migration batches have rules of their own (CheckMigrateBatch)
+  }
+}
+
+bool RequestHandler::HoldForTable(uint64_t version, std::unique_ptr<ServerCall>* call) {
+  if (options_.hold_for_table_ms == 0 ||
+      !held_->HoldForTable(version, options_.hold_for_table_ms, call)) {
+    return false;
+  }
+  held_for_table_.fetch_add(1, std::memory_order_relaxed);
+  if (on_newer_table_) on_newer_table_(version, /*urgent=*/true);
+  // The table may have arrived between the caller's look and the hold.
+  const uint64_t now = table_version();
+  if (now >= version) held_->TableInstalled(now);
+  return true;
+}
+
+bool RequestHandler::HoldWhileFenced(uint32_t bucket, std::unique_ptr<ServerCall>* call) {
+  if (options_.hold_fenced_ms == 0 || !storage_->Fenced(bucket) ||
+      !held_->HoldForBucket(bucket, options_.hold_fenced_ms, call)) {
+    return false;
+  }
+  held_fenced_.fetch_add(1, std::memory_order_relaxed);
+  // The fence may have lifted between the look and the hold.
+  if (!storage_->Fenced(bucket)) held_->BucketUnfenced(bucket);
+  return true;
+}
+
+void RequestHandler::Execute(std::unique_ptr<ServerCall> call, uint32_t tag) {
   const proto::Request& req = call->request();
   // The table of this moment decides (a write queued under an older table is
   // checked again here).
@@ -355,6 +430,8 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call) {
       const proto::PutRequest& p = req.put();
       s = Route(*r, p.key(), &bucket);
       if (!s.ok()) break;
+      // Nothing of the call may be touched once it is held.
+      if (tag == kMayHold && HoldWhileFenced(bucket, &call)) return;
       uint32_t new_version = 0;
       s = storage_->Put(p.area(), p.key(), bucket, p.value(), p.version(),
                         ToExpiry(p.expiry()), &new_version);
@@ -366,6 +443,8 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call) {
       const proto::RemoveRequest& m = req.remove();
       s = Route(*r, m.key(), &bucket);
       if (!s.ok()) break;
+      // Nothing of the call may be touched once it is held.
+      if (tag == kMayHold && HoldWhileFenced(bucket, &call)) return;
       s = storage_->Remove(m.area(), m.key(), bucket, m.version());
       if (s.ok()) resp.mutable_remove();
       break;
@@ -375,6 +454,8 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call) {
       const proto::IncrRequest& m = req.incr();
       s = Route(*r, m.key(), &bucket);
       if (!s.ok()) break;
+      // Nothing of the call may be touched once it is held.
+      if (tag == kMayHold && HoldWhileFenced(bucket, &call)) return;
       int64_t value = 0;
       uint32_t new_version = 0;
       s = storage_->Incr(m.area(), m.key(), bucket, m.delta(), m.initial_value(),
@@ -390,6 +471,8 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call) {
       const proto::ExpireRequest& m = req.expire();
       s = Route(*r, m.key(), &bucket);
       if (!s.ok()) break;
+      // Nothing of the call may be touched once it is held.
+      if (tag == kMayHold && HoldWhileFenced(bucket, &call)) return;
       uint32_t expire_at = 0;
       s = storage_->Expire(m.area(), m.key(), bucket, ToExpiry(m.expiry()), &expire_at);
       if (s.ok()) resp.mutable_expire()->set_expire_at(expire_at);

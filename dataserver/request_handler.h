@@ -14,6 +14,16 @@
 // version this server had when it answered. A request stamped with a newer table
 // version than ours calls on_newer_table (the heartbeat client fetches at once).
 //
+// Held instead of refused (HeldCalls; see there for why): a request stamped with a
+// newer table version than ours for a key whose bucket we do not master (any key, in
+// an mget / mput) waits up to hold_for_table_ms for that table (on_newer_table is then
+// told it is urgent); a put / remove / incr / expire to a fenced bucket waits up to
+// hold_fenced_ms for the fence to lift. Either then runs once more and is answered
+// under the table of that moment: the flip's WRONG_OWNER with the new version (one
+// table refresh for the client instead of a back-off), or served. Past the hold, or
+// beyond max_held_calls, it is answered as without holds. The handler registers
+// itself as the storage's unfence listener for its lifetime.
+//
 // Migration (migration/README.md, destination side): a migration batch (migrate_packed,
 // or migrate_batch from a source that predates packed entries) is applied only
 // when our table names this server the bucket's destination under the request's
@@ -62,6 +72,7 @@
 #include "common/rpc_server.h"
 #include "common/status.h"
 #include "dataserver/call_pool.h"
+#include "dataserver/held_calls.h"
 #include "migration/bucket_store.h"
 
 namespace tessera::ds {
@@ -91,14 +102,20 @@ struct RequestHandlerOptions {
   bool migrate_apply_idle = false;
   int migrate_apply_threads = 1;    // batches of different buckets applied at once
   size_t migrate_queue_limit = 64;  // per thread: queued batches before "overloaded"
+  // Holds (see the class comment); 0 ms answers at once (WRONG_OWNER / UNAVAILABLE).
+  uint32_t hold_for_table_ms = 100;
+  uint32_t hold_fenced_ms = 200;
+  size_t max_held_calls = 4096;
 };
 
 class RequestHandler final : public RpcService {
  public:
   // `storage` must outlive the handler. `on_newer_table` (may be empty) is called
-  // from io/worker threads with the newer version a request carried; it must not block.
+  // from io/worker threads with the newer version a request carried, and `urgent`
+  // when a request is held for it; it must not block.
+  using NewerTableHook = std::function<void(uint64_t version, bool urgent)>;
   RequestHandler(const RequestHandlerOptions& options, StorageManager* storage,
-                 std::function<void(uint64_t)> on_newer_table);
+                 NewerTableHook on_newer_table);
   ~RequestHandler() override;
   RequestHandler(const RequestHandler&) = delete;
   RequestHandler& operator=(const RequestHandler&) = delete;
@@ -125,14 +142,17 @@ class RequestHandler final : public RpcService {
   uint64_t table_version() const;
   std::shared_ptr<const BucketTable> table() const;
 
-  // New requests are answered UNAVAILABLE "shutting down" from now on; queued writes
-  // still run. Then Drain() waits until every queued write was answered.
+  // New requests are answered UNAVAILABLE "shutting down" from now on; held requests
+  // run now and queued writes still run. Then Drain() waits until every queued write
+  // was answered.
   void StopAccepting();
   void Drain();
 
   struct Counters {
     uint64_t gets = 0, puts = 0, removes = 0, errors = 0;
     uint64_t migrate_batches = 0;  // applied
+    uint64_t held_for_table = 0, held_fenced = 0;  // requests held (HeldCalls)
+    uint64_t held_expired = 0;                     // of them, answered at the deadline
   };
   Counters counters() const;
 
@@ -147,8 +167,20 @@ class RequestHandler final : public RpcService {
   std::shared_ptr<const Routing> routing() const { return routing_.load(); }
   // Validates the body; OK or InvalidArgument.
   Status Validate(const proto::Request& req) const;
-  // Runs a validated request and replies.
-  void Execute(std::unique_ptr<ServerCall> call);
+  // Tags of a call on its way to Execute.
+  static constexpr uint32_t kMayHold = 0;  // may be held (again)
+  static constexpr uint32_t kResumed = 1;  // was held once: answer it this time
+  // Runs a validated request on the io thread or queues it to its pool (a full pool
+  // answers UNAVAILABLE "overloaded").
+  void Dispatch(std::unique_ptr<ServerCall> call, uint32_t tag);
+  // Runs a validated request and replies, or holds it (a write to a fenced bucket).
+  void Execute(std::unique_ptr<ServerCall> call, uint32_t tag);
+  // True when `req` has a key whose bucket `r` does not name us the master of.
+  static bool RoutesAway(const Routing& r, const proto::Request& req);
+  // Holds `*call` until the table of `version` arrives; false when not held.
+  bool HoldForTable(uint64_t version, std::unique_ptr<ServerCall>* call);
+  // Holds the write `*call` while `bucket` is fenced; false when not held.
+  bool HoldWhileFenced(uint32_t bucket, std::unique_ptr<ServerCall>* call);
   // OK when this server masters the key's bucket under `r`; sets *bucket.
   static Status Route(const Routing& r, const std::string& key, uint32_t* bucket);
   // The batch of a migrate_batch or migrate_packed request; null for other requests.
@@ -167,7 +199,7 @@ class RequestHandler final : public RpcService {
   // Constant after construction.
   const RequestHandlerOptions options_;
   StorageManager* const storage_;
-  const std::function<void(uint64_t)> on_newer_table_;
+  const NewerTableHook on_newer_table_;
 
   std::mutex routing_mu_;  // serializes SetTable / SetSelfAddress
   std::string self_address_;  // guarded by routing_mu_
@@ -177,10 +209,13 @@ class RequestHandler final : public RpcService {
   std::vector<std::unique_ptr<CallPool>> migrate_pools_;
 
   std::atomic<uint64_t> gets_{0}, puts_{0}, removes_{0}, errors_{0}, batches_{0};
+  std::atomic<uint64_t> held_for_table_{0}, held_fenced_{0};
   std::function<void(const migration::ReclaimTicket&)> reclaim_hook_;  // set before start
   CleanupHook cleanup_hook_;                                          // set before start
 
   std::unique_ptr<CallPool> pool_;  // null with inline_writes
+  // Declared last: destroyed first, resuming what it holds while the pools still run.
+  std::unique_ptr<HeldCalls> held_;
 };
 
 }  // namespace tessera::ds

@@ -1,13 +1,17 @@
 // RequestHandler behind a real RpcServer on 127.0.0.1 (port 0), driven through an
 // RpcChannel, with hand-made tables: ownership (wrong owner refused and not applied,
-// no table yet), limits, table versions in responses, newer-table notification.
+// no table yet), limits, table versions in responses, newer-table notification, and
+// the holds around a flip (a request for a newer table, a write to a fenced bucket).
 // Runs with writes inline and on the write pool.
 #include "dataserver/request_handler.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/bucket_hash.h"
@@ -25,6 +29,9 @@ constexpr char kOther[] = "127.0.0.1:1";
 
 class RequestHandlerTest : public ::testing::TestWithParam<bool> {
  protected:
+  // RequestHandlerOptions::hold_for_table_ms and hold_fenced_ms.
+  virtual uint32_t HoldMs() const { return 100; }
+
   void SetUp() override {
     mem_ = ldb::NewMemEnv(ldb::Env::Default());
     StorageOptions so;
@@ -36,8 +43,13 @@ class RequestHandlerTest : public ::testing::TestWithParam<bool> {
     ho.max_value_bytes = 1000;
     ho.inline_writes = GetParam();
     ho.write_threads = 4;
+    ho.hold_for_table_ms = HoldMs();
+    ho.hold_fenced_ms = HoldMs();
     handler_ = std::make_unique<RequestHandler>(
-        ho, storage_.get(), [this](uint64_t v) { newer_seen_.store(v); });
+        ho, storage_.get(), [this](uint64_t v, bool urgent) {
+          newer_seen_.store(v);
+          if (urgent) urgent_seen_.store(v);
+        });
     RpcServerOptions ro;
     ro.listen_address = "127.0.0.1:0";
     server_ = std::make_unique<RpcServer>(ro, handler_.get());
@@ -86,6 +98,50 @@ class RequestHandlerTest : public ::testing::TestWithParam<bool> {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return resp;
   }
+  // Sends from a thread of its own; the future has the answer.
+  std::future<proto::Response> CallAsync(proto::Request req) {
+    return std::async(std::launch::async, [this, req]() mutable { return Call(req); });
+  }
+  static bool Answered(const std::future<proto::Response>& f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
+  // Waits (with a bound) until `pred` holds for the handler's counters.
+  template <typename Pred>
+  bool WaitForCounters(Pred pred) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!pred(handler_->counters())) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+  // MakeTable(version) with `key`'s bucket mastered by the other server when `away`,
+  // else by us.
+  std::shared_ptr<const BucketTable> TableWith(uint64_t version, const std::string& key,
+                                               bool away) {
+    proto::Table t = MakeTable(version)->proto();
+    const uint32_t b = BucketOf(key, kBuckets);
+    t.set_owners(2 * b, away ? 1 : 0);
+    t.set_owners(2 * b + 1, away ? 0 : 1);
+    std::shared_ptr<const BucketTable> table;
+    EXPECT_TRUE(BucketTable::FromProto(t, &table).ok());
+    return table;
+  }
+  static proto::Request PutRequest(const std::string& key, const std::string& value,
+                                   uint64_t table_version = 0) {
+    proto::Request req;
+    req.set_table_version(table_version);
+    req.mutable_put()->set_key(key);
+    req.mutable_put()->set_value(value);
+    return req;
+  }
+  static proto::Request GetRequest(const std::string& key, uint64_t table_version = 0) {
+    proto::Request req;
+    req.set_table_version(table_version);
+    req.mutable_get()->set_key(key);
+    return req;
+  }
+
   proto::Response Put(const std::string& key, const std::string& value, uint32_t area = 0) {
     proto::Request req;
     req.mutable_put()->set_area(area);
@@ -113,7 +169,7 @@ class RequestHandlerTest : public ::testing::TestWithParam<bool> {
   std::unique_ptr<RpcChannel> channel_;
   std::string self_;
   std::vector<std::string> mine_, theirs_;
-  std::atomic<uint64_t> newer_seen_{0};
+  std::atomic<uint64_t> newer_seen_{0}, urgent_seen_{0};
 };
 
 TEST_P(RequestHandlerTest, NoTableYetIsUnavailable) {
@@ -333,10 +389,115 @@ TEST_P(RequestHandlerTest, StopAcceptingRefuses) {
   EXPECT_FALSE(Stored(mine_[0]));
 }
 
+// Past its hold, a request stamped with a newer table is answered as before.
+TEST_P(RequestHandlerTest, HeldForTableAnsweredAtTheDeadline) {
+  ASSERT_TRUE(handler_->SetTable(MakeTable(5)));
+  proto::Response r = Call(GetRequest(theirs_[0], 6));
+  EXPECT_EQ(r.code(), proto::WRONG_OWNER);
+  EXPECT_EQ(r.table_version(), 5u);
+  EXPECT_EQ(urgent_seen_.load(), 6u);
+  RequestHandler::Counters c = handler_->counters();
+  EXPECT_EQ(c.held_for_table, 1u);
+  EXPECT_EQ(c.held_expired, 1u);
+  // Not held: an older stamp, or a bucket we master.
+  EXPECT_EQ(Call(GetRequest(theirs_[0], 4)).code(), proto::WRONG_OWNER);
+  EXPECT_EQ(Call(PutRequest(mine_[0], "v", 9)).code(), proto::OK);
+  EXPECT_EQ(handler_->counters().held_for_table, 1u);
+}
+
+// Holds long enough that only the event releases a call.
+class RequestHandlerHoldTest : public RequestHandlerTest {
+ protected:
+  uint32_t HoldMs() const override { return 60000; }
+};
+
+TEST_P(RequestHandlerHoldTest, RequestForANewerTableWaitsForIt) {
+  ASSERT_TRUE(handler_->SetTable(MakeTable(5)));
+  // The client has table 7, where theirs_[0]'s bucket is ours; we have 5.
+  std::future<proto::Response> put = CallAsync(PutRequest(theirs_[0], "v", 7));
+  std::future<proto::Response> get = CallAsync(GetRequest(theirs_[1], 7));
+  ASSERT_TRUE(WaitForCounters([](const auto& c) { return c.held_for_table == 2; }));
+  EXPECT_EQ(urgent_seen_.load(), 7u);
+  // Table 6 is not enough: still held.
+  ASSERT_TRUE(handler_->SetTable(TableWith(6, theirs_[0], /*away=*/false)));
+  EXPECT_FALSE(Answered(put));
+  EXPECT_FALSE(Stored(theirs_[0]));
+  std::shared_ptr<const BucketTable> t7 = TableWith(7, theirs_[0], /*away=*/false);
+  ASSERT_TRUE(handler_->SetTable(t7));
+  proto::Response r = put.get();
+  EXPECT_EQ(r.code(), proto::OK) << r.message();
+  EXPECT_EQ(r.table_version(), 7u);
+  EXPECT_TRUE(Stored(theirs_[0]));
+  // Answered under table 7 too, which does not give us theirs_[1]'s bucket (unless it
+  // shares theirs_[0]'s).
+  r = get.get();
+  EXPECT_EQ(r.table_version(), 7u);
+  EXPECT_EQ(r.code(), BucketOf(theirs_[1], kBuckets) == BucketOf(theirs_[0], kBuckets)
+                          ? proto::NOT_FOUND
+                          : proto::WRONG_OWNER);
+  EXPECT_EQ(handler_->counters().held_expired, 0u);
+}
+
+TEST_P(RequestHandlerHoldTest, WriteToAFencedBucketWaitsForTheFence) {
+  ASSERT_TRUE(handler_->SetTable(MakeTable(5)));
+  const uint32_t b = BucketOf(mine_[0], kBuckets);
+  storage_->Fence(b);
+  std::future<proto::Response> put = CallAsync(PutRequest(mine_[0], "v1"));
+  ASSERT_TRUE(WaitForCounters([](const auto& c) { return c.held_fenced == 1; }));
+  // Reads are not fenced, nor are other buckets.
+  EXPECT_EQ(Call(GetRequest(mine_[0])).code(), proto::NOT_FOUND);
+  for (const std::string& k : mine_) {
+    if (BucketOf(k, kBuckets) != b) {
+      EXPECT_EQ(Put(k, "x").code(), proto::OK);
+    }
+  }
+  EXPECT_FALSE(Answered(put));
+  EXPECT_FALSE(Stored(mine_[0]));
+  // The fence lifts without a flip (say, the attempt failed): the write is applied.
+  storage_->Unfence(b);
+  proto::Response r = put.get();
+  EXPECT_EQ(r.code(), proto::OK) << r.message();
+  EXPECT_TRUE(Stored(mine_[0]));
+}
+
+TEST_P(RequestHandlerHoldTest, WriteHeldOverAFlipIsRefusedWithTheNewTable) {
+  ASSERT_TRUE(handler_->SetTable(MakeTable(5)));
+  const uint32_t b = BucketOf(mine_[1], kBuckets);
+  storage_->Fence(b);
+  std::future<proto::Response> put = CallAsync(PutRequest(mine_[1], "v1", 5));
+  ASSERT_TRUE(WaitForCounters([](const auto& c) { return c.held_fenced == 1; }));
+  // The migration's order: the flipped table is installed, then the fence lifts.
+  ASSERT_TRUE(handler_->SetTable(TableWith(6, mine_[1], /*away=*/true)));
+  EXPECT_FALSE(Answered(put));
+  storage_->Unfence(b);
+  proto::Response r = put.get();
+  EXPECT_EQ(r.code(), proto::WRONG_OWNER);
+  EXPECT_EQ(r.table_version(), 6u);
+  EXPECT_FALSE(Stored(mine_[1]));
+}
+
+TEST_P(RequestHandlerHoldTest, StopAcceptingAnswersHeldCalls) {
+  ASSERT_TRUE(handler_->SetTable(MakeTable(5)));
+  storage_->Fence(BucketOf(mine_[0], kBuckets));
+  std::future<proto::Response> put = CallAsync(PutRequest(mine_[0], "v"));
+  std::future<proto::Response> get = CallAsync(GetRequest(theirs_[0], 8));
+  ASSERT_TRUE(WaitForCounters(
+      [](const auto& c) { return c.held_fenced == 1 && c.held_for_table == 1; }));
+  handler_->StopAccepting();
+  // Run once more as they are: still fenced, still not ours.
+  EXPECT_EQ(put.get().code(), proto::UNAVAILABLE);
+  EXPECT_EQ(get.get().code(), proto::WRONG_OWNER);
+  EXPECT_FALSE(Stored(mine_[0]));
+  storage_->Unfence(BucketOf(mine_[0], kBuckets));
+}
+
+auto WriteModeName = [](const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "Inline" : "Pool";
+};
 INSTANTIATE_TEST_SUITE_P(WriteMode, RequestHandlerTest, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "Inline" : "Pool";
-                         });
+                         WriteModeName);
+INSTANTIATE_TEST_SUITE_P(WriteMode, RequestHandlerHoldTest, ::testing::Values(true, false),
+                         WriteModeName);
 
 }  // namespace
 }  // namespace tessera::ds

@@ -49,6 +49,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -201,6 +202,12 @@ class StorageManager final : public migration::BucketStore {
   void StopRecording(uint32_t bucket) override;
   void Fence(uint32_t bucket) override;
   void Unfence(uint32_t bucket) override;
+  // True while `bucket` is fenced (a write to it would be refused).
+  bool Fenced(uint32_t bucket) const;
+  // Called with the bucket after Unfence lifted a fence (on Unfence's thread, no lock
+  // of ours held; it must not call Fence / Unfence). The RequestHandler sets it to run
+  // the writes it held. REQUIRES: set (or cleared with {}) while no Unfence runs.
+  void SetUnfenceListener(std::function<void(uint32_t bucket)> listener);
   Status ApplyMigrated(uint32_t bucket, std::span<const migration::MigratedEntryView> entries,
                        bool fresh_keys) override;
   Status ReclaimBucket(uint32_t bucket, migration::ReclaimTicket* ticket) override;
@@ -322,6 +329,7 @@ class StorageManager final : public migration::BucketStore {
   std::unordered_map<uint32_t, std::unordered_set<std::string>> changes_;  // migrate_mu_
   std::atomic<int> fenced_count_{0};
   std::atomic<int> recording_count_{0};
+  std::function<void(uint32_t)> unfence_listener_;  // see SetUnfenceListener
 };
 
 }  // namespace tessera::ds

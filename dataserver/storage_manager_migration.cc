@@ -105,8 +105,22 @@ void StorageManager::Fence(uint32_t bucket) {
 }
 
 void StorageManager::Unfence(uint32_t bucket) {
+  {
+    std::lock_guard<std::mutex> l(migrate_mu_);
+    if (fenced_.erase(bucket) == 0) return;
+    fenced_count_.fetch_sub(1);
+  }
+  if (unfence_listener_) unfence_listener_(bucket);
+}
+
+bool StorageManager::Fenced(uint32_t bucket) const {
+  if (fenced_count_.load(std::memory_order_acquire) == 0) return false;
   std::lock_guard<std::mutex> l(migrate_mu_);
-  if (fenced_.erase(bucket) != 0) fenced_count_.fetch_sub(1);
+  return fenced_.count(bucket) != 0;
+}
+
+void StorageManager::SetUnfenceListener(std::function<void(uint32_t bucket)> listener) {
+  unfence_listener_ = std::move(listener);
 }
 
 Status StorageManager::ScanBucket(
