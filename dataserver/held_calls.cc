@@ -12,10 +12,7 @@ HeldCalls::HeldCalls(size_t limit, Resume resume)
   timer_ = std::thread([this] { TimerLoop(); });
 }
 
-HeldCalls::~HeldCalls() {
-  ReleaseAll();
-  if (timer_.joinable()) timer_.join();
-}
+HeldCalls::~HeldCalls() { ReleaseAll(); }
 
 bool HeldCalls::HoldForTable(uint64_t version, uint32_t hold_ms,
                              std::unique_ptr<ServerCall>* call) {
@@ -70,6 +67,12 @@ void HeldCalls::ReleaseAll() {
     stopped_ = true;
   }
   cv_.notify_all();
+  {
+    // The timer may be resuming expired calls: once this returns, every call held
+    // before it has been resumed (a server stopping next must not lose an answer).
+    std::lock_guard<std::mutex> l(join_mu_);
+    if (timer_.joinable()) timer_.join();
+  }
   Release([](const Held&) { return true; });
 }
 

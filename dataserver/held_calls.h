@@ -58,7 +58,8 @@ class HeldCalls {
   void TableInstalled(uint64_t version);
   // Resumes the calls waiting for `bucket`'s fence to lift.
   void BucketUnfenced(uint32_t bucket);
-  // Resumes every held call and refuses holds from now on. Idempotent.
+  // Resumes every held call and refuses holds from now on; when it returns, every
+  // call held before has been resumed. Idempotent. REQUIRES: not called from `resume`.
   void ReleaseAll();
 
   size_t held() const;
@@ -90,6 +91,7 @@ class HeldCalls {
   std::vector<Held> held_;            // guarded by mu_
   bool stopped_ = false;              // guarded by mu_
   uint64_t expired_ = 0;              // guarded by mu_
+  std::mutex join_mu_;  // one ReleaseAll joins timer_
   std::thread timer_;
 };
 

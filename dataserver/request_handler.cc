@@ -85,19 +85,24 @@ void RequestHandler::SetSelfAddress(const std::string& address) {
 
 bool RequestHandler::SetTable(std::shared_ptr<const BucketTable> table) {
   if (!table) return false;
-  std::lock_guard<std::mutex> l(routing_mu_);
-  std::shared_ptr<const Routing> cur = routing_.load();
-  if (cur->table && table->version() <= cur->table->version()) return false;
-  auto next = std::make_shared<Routing>();
-  next->self_index = table->ServerIndex(self_address_);
-  next->table = std::move(table);
-  const int self = next->self_index;
-  const uint64_t version = next->table->version();
-  const uint32_t masters = next->table->MasterCount(self);
-  routing_.store(std::move(next));
+  uint64_t version = 0;
+  {
+    std::lock_guard<std::mutex> l(routing_mu_);
+    std::shared_ptr<const Routing> cur = routing_.load();
+    if (cur->table && table->version() <= cur->table->version()) return false;
+    auto next = std::make_shared<Routing>();
+    next->self_index = table->ServerIndex(self_address_);
+    next->table = std::move(table);
+    const int self = next->self_index;
+    version = next->table->version();
+    const uint32_t masters = next->table->MasterCount(self);
+    routing_.store(std::move(next));
+    LOG(INFO) << "dataserver " << self_address_ << " table version " << version
+              << ": master of " << masters << " buckets"
+              << (self < 0 ? " (not in the table)" : "");
+  }
+  // Outside routing_mu_: the calls resumed here run now, on this thread.
   held_->TableInstalled(version);
-  LOG(INFO) << "dataserver " << self_address_ << " table version " << version << ": master of "
-            << masters << " buckets" << (self < 0 ? " (not in the table)" : "");
   return true;
 }
 
@@ -355,17 +360,10 @@ bool RequestHandler::RoutesAway(const Routing& r, const proto::Request& req) {
   auto away = [&](const std::string& key) {
     return !t.IsMaster(BucketOf(key, t.bucket_count()), r.self_index);
   };
+  if (const std::string* key = SingleWriteKey(req)) return away(*key);
   switch (req.body_case()) {
     case proto::Request::kGet:
       return away(req.get().key());
-    case proto::Request::kPut:
-      return away(req.put().key());
-    case proto::Request::kRemove:
-      return away(req.remove().key());
-    case proto::Request::kIncr:
-      return away(req.incr().key());
-    case proto::Request::kExpire:
-      return away(req.expire().key());
     case proto::Request::kMget:
       return std::any_of(req.mget().keys().begin(), req.mget().keys().end(), away);
     case proto::Request::kMput:
@@ -373,6 +371,21 @@ bool RequestHandler::RoutesAway(const Routing& r, const proto::Request& req) {
                          [&](const proto::PutRequest& p) { return away(p.key()); });
     default:
       return false;  // migration batches have rules of their own (CheckMigrateBatch)
+  }
+}
+
+const std::string* RequestHandler::SingleWriteKey(const proto::Request& req) {
+  switch (req.body_case()) {
+    case proto::Request::kPut:
+      return &req.put().key();
+    case proto::Request::kRemove:
+      return &req.remove().key();
+    case proto::Request::kIncr:
+      return &req.incr().key();
+    case proto::Request::kExpire:
+      return &req.expire().key();
+    default:
+      return nullptr;
   }
 }
 
@@ -408,6 +421,12 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call, uint32_t tag) {
   const uint64_t version = r->version();
   proto::Response resp;
   uint32_t bucket = 0;
+  if (tag == kMayHold) {
+    const std::string* key = SingleWriteKey(req);
+    if (key != nullptr && Route(*r, *key, &bucket).ok() && HoldWhileFenced(bucket, &call)) {
+      return;  // the call is not ours any more: nothing of it may be touched
+    }
+  }
   Status s;
   switch (req.body_case()) {
     case proto::Request::kGet: {
@@ -430,8 +449,6 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call, uint32_t tag) {
       const proto::PutRequest& p = req.put();
       s = Route(*r, p.key(), &bucket);
       if (!s.ok()) break;
-      // Nothing of the call may be touched once it is held.
-      if (tag == kMayHold && HoldWhileFenced(bucket, &call)) return;
       uint32_t new_version = 0;
       s = storage_->Put(p.area(), p.key(), bucket, p.value(), p.version(),
                         ToExpiry(p.expiry()), &new_version);
@@ -443,8 +460,6 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call, uint32_t tag) {
       const proto::RemoveRequest& m = req.remove();
       s = Route(*r, m.key(), &bucket);
       if (!s.ok()) break;
-      // Nothing of the call may be touched once it is held.
-      if (tag == kMayHold && HoldWhileFenced(bucket, &call)) return;
       s = storage_->Remove(m.area(), m.key(), bucket, m.version());
       if (s.ok()) resp.mutable_remove();
       break;
@@ -454,8 +469,6 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call, uint32_t tag) {
       const proto::IncrRequest& m = req.incr();
       s = Route(*r, m.key(), &bucket);
       if (!s.ok()) break;
-      // Nothing of the call may be touched once it is held.
-      if (tag == kMayHold && HoldWhileFenced(bucket, &call)) return;
       int64_t value = 0;
       uint32_t new_version = 0;
       s = storage_->Incr(m.area(), m.key(), bucket, m.delta(), m.initial_value(),
@@ -471,8 +484,6 @@ void RequestHandler::Execute(std::unique_ptr<ServerCall> call, uint32_t tag) {
       const proto::ExpireRequest& m = req.expire();
       s = Route(*r, m.key(), &bucket);
       if (!s.ok()) break;
-      // Nothing of the call may be touched once it is held.
-      if (tag == kMayHold && HoldWhileFenced(bucket, &call)) return;
       uint32_t expire_at = 0;
       s = storage_->Expire(m.area(), m.key(), bucket, ToExpiry(m.expiry()), &expire_at);
       if (s.ok()) resp.mutable_expire()->set_expire_at(expire_at);

@@ -175,6 +175,8 @@ class RequestHandler final : public RpcService {
   void Dispatch(std::unique_ptr<ServerCall> call, uint32_t tag);
   // Runs a validated request and replies, or holds it (a write to a fenced bucket).
   void Execute(std::unique_ptr<ServerCall> call, uint32_t tag);
+  // The key of a put / remove / incr / expire; null for other requests.
+  static const std::string* SingleWriteKey(const proto::Request& req);
   // True when `req` has a key whose bucket `r` does not name us the master of.
   static bool RoutesAway(const Routing& r, const proto::Request& req);
   // Holds `*call` until the table of `version` arrives; false when not held.
