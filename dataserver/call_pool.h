@@ -57,7 +57,7 @@ class CallPool {
     uint32_t tag;
   };
   std::deque<Queued> queue_;  // guarded by mu_
-  bool stop_ = false;                              // guarded by mu_
+  bool stop_ = false;         // guarded by mu_
   std::vector<std::thread> threads_;
 };
 

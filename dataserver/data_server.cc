@@ -165,6 +165,7 @@ Status DataServer::Start() {
   mo.parallel = options_.migrate_parallel;
   mo.worker_nice = options_.background_nice;
   mo.worker_idle = options_.migrate_sched_idle;
+  mo.io_idle = options_.migrate_io_idle;
   mo.bytes_per_sec = options_.migrate_bytes_per_sec;
   mo.batch_bytes = options_.migrate_batch_bytes;
   mo.batch_entries = options_.migrate_batch_entries;
@@ -209,9 +210,12 @@ void DataServer::Stop() {
   running_ = false;
   LOG(INFO) << "dataserver " << address_ << " stopping";
   handler_->StopAccepting();
+  // Queued (and held) writes run and are answered before the fences lift: a write run
+  // after an abandoned bucket's Unfence could be applied here although the config
+  // server had already flipped the bucket (a report cut short by the stop).
+  handler_->Drain();
   migration_->Stop();  // buckets in flight are abandoned (fences lifted)
   sweeper_->Stop();
-  handler_->Drain();   // queued writes run and are answered
   server_->Stop();
   heartbeat_ptr_.store(nullptr);
   heartbeat_->Stop();

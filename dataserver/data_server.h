@@ -91,6 +91,7 @@ struct DataServerOptions {
   // (tessera::SetCurrentThreadIdle): a request thread that wakes takes the CPU from
   // them at once. Replaces background_nice for them. See main.cc for the figures.
   bool migrate_sched_idle = true;
+  bool migrate_io_idle = true;  // MigrationOptions::io_idle
   bool migrate_apply_idle = false;  // RequestHandlerOptions::migrate_apply_idle
   // Encode ingested batches and build their tables on SCHED_IDLE threads, one per
   // apply thread (StorageOptions::migrate_ingest_idle_builders). See main.cc.

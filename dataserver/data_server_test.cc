@@ -108,6 +108,7 @@ class DataServerTest : public ::testing::Test {
   void StartDataServer(uint32_t heartbeat_ms, bool migrate_idle = false) {
     DataServerOptions o;
     o.migrate_sched_idle = migrate_idle;
+    o.migrate_io_idle = migrate_idle;
     o.migrate_apply_idle = migrate_idle;
     o.migrate_ingest_idle = migrate_idle;
     o.request_slice_us = request_slice_us_;
@@ -294,9 +295,10 @@ TEST_F(DataServerTest, RequestThreadsGetAShortSlice) {
 }
 
 // --migrate_sched_idle puts the threads that scan migrating buckets in SCHED_IDLE,
-// --migrate_apply_idle those that apply incoming batches, --migrate_ingest_idle
-// starts builders of ingested tables there. The workers that fence and report stay
-// in the normal class, as do the request threads.
+// --migrate_io_idle the io thread of their channels, --migrate_apply_idle those that
+// apply incoming batches, --migrate_ingest_idle starts builders of ingested tables
+// there. The workers that fence and report stay in the normal class, as do the io
+// thread of the reports and the request threads.
 TEST_F(DataServerTest, MigrationThreadsRunIdleWhenAsked) {
   for (const bool idle : {false, true}) {
     SCOPED_TRACE(idle ? "idle" : "default");
@@ -304,7 +306,8 @@ TEST_F(DataServerTest, MigrationThreadsRunIdleWhenAsked) {
     // Threads name themselves once they run.
     ASSERT_TRUE(WaitFor(
         [&] {
-          for (const char* name : {"mig-scan", "mig-send", "mig-apply", "rpc-io"}) {
+          for (const char* name :
+               {"mig-scan", "mig-send", "mig-apply", "mig-io", "mig-report-io", "rpc-io"}) {
             if (PoliciesOfThreads(name).empty()) return false;
           }
           return true;
@@ -312,7 +315,7 @@ TEST_F(DataServerTest, MigrationThreadsRunIdleWhenAsked) {
         std::chrono::seconds(10)));
     // A thread names itself before it changes class: wait for the class too.
     const int want = idle ? SCHED_IDLE : SCHED_OTHER;
-    for (const char* name : {"mig-scan", "mig-apply"}) {
+    for (const char* name : {"mig-scan", "mig-apply", "mig-io"}) {
       EXPECT_TRUE(WaitFor(
           [&] {
             for (int p : PoliciesOfThreads(name)) {
@@ -323,7 +326,7 @@ TEST_F(DataServerTest, MigrationThreadsRunIdleWhenAsked) {
           std::chrono::seconds(10)))
           << name;
     }
-    for (const char* name : {"mig-send", "rpc-io"}) {
+    for (const char* name : {"mig-send", "mig-report-io", "rpc-io"}) {
       for (int p : PoliciesOfThreads(name)) EXPECT_EQ(p, SCHED_OTHER) << name;
     }
     // Builders start with the storage, before the server serves.

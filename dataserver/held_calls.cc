@@ -9,7 +9,7 @@ namespace tessera::ds {
 
 HeldCalls::HeldCalls(size_t limit, Resume resume)
     : limit_(std::max<size_t>(limit, 1)), resume_(std::move(resume)) {
-  timer_ = std::thread([this] { TimerLoop(); });
+  thread_ = std::thread([this] { Run(); });
 }
 
 HeldCalls::~HeldCalls() { ReleaseAll(); }
@@ -40,25 +40,34 @@ bool HeldCalls::Hold(Wait wait, uint64_t value, uint32_t hold_ms,
 }
 
 template <typename Pred>
-void HeldCalls::Release(Pred pred) {
-  std::vector<std::unique_ptr<ServerCall>> resumed;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    // Stable: calls held for the same event resume in the order they arrived.
-    auto keep = std::stable_partition(held_.begin(), held_.end(),
-                                      [&](const Held& h) { return !pred(h); });
-    for (auto it = keep; it != held_.end(); ++it) resumed.push_back(std::move(it->call));
-    held_.erase(keep, held_.end());
-  }
-  for (std::unique_ptr<ServerCall>& call : resumed) resume_(std::move(call));
+void HeldCalls::ReadyLocked(Pred pred) {
+  // Stable: calls held for the same event resume in the order they arrived.
+  auto keep = std::stable_partition(held_.begin(), held_.end(),
+                                    [&](const Held& h) { return !pred(h); });
+  for (auto it = keep; it != held_.end(); ++it) ready_.push_back(std::move(it->call));
+  held_.erase(keep, held_.end());
 }
 
 void HeldCalls::TableInstalled(uint64_t version) {
-  Release([version](const Held& h) { return h.wait == Wait::kTable && h.value <= version; });
+  bool any = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    const size_t before = ready_.size();
+    ReadyLocked([version](const Held& h) { return h.wait == Wait::kTable && h.value <= version; });
+    any = ready_.size() > before;
+  }
+  if (any) cv_.notify_all();
 }
 
 void HeldCalls::BucketUnfenced(uint32_t bucket) {
-  Release([bucket](const Held& h) { return h.wait == Wait::kBucket && h.value == bucket; });
+  bool any = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    const size_t before = ready_.size();
+    ReadyLocked([bucket](const Held& h) { return h.wait == Wait::kBucket && h.value == bucket; });
+    any = ready_.size() > before;
+  }
+  if (any) cv_.notify_all();
 }
 
 void HeldCalls::ReleaseAll() {
@@ -67,13 +76,9 @@ void HeldCalls::ReleaseAll() {
     stopped_ = true;
   }
   cv_.notify_all();
-  {
-    // The timer may be resuming expired calls: once this returns, every call held
-    // before it has been resumed (a server stopping next must not lose an answer).
-    std::lock_guard<std::mutex> l(join_mu_);
-    if (timer_.joinable()) timer_.join();
-  }
-  Release([](const Held&) { return true; });
+  // The thread resumes everything still held before it exits.
+  std::lock_guard<std::mutex> l(join_mu_);
+  if (thread_.joinable()) thread_.join();
 }
 
 size_t HeldCalls::held() const {
@@ -86,30 +91,39 @@ uint64_t HeldCalls::expired() const {
   return expired_;
 }
 
-void HeldCalls::TimerLoop() {
+void HeldCalls::Run() {
   SetCurrentThreadName("ds-held");
   std::unique_lock<std::mutex> l(mu_);
-  while (!stopped_) {
-    if (held_.empty()) {
-      cv_.wait(l);
-      continue;
+  while (true) {
+    if (stopped_) {
+      ReadyLocked([](const Held&) { return true; });
+    } else if (ready_.empty()) {
+      if (held_.empty()) {
+        cv_.wait(l);
+        continue;
+      }
+      Clock::time_point earliest = held_.front().deadline;
+      for (const Held& h : held_) earliest = std::min(earliest, h.deadline);
+      if (Clock::now() < earliest) {
+        cv_.wait_until(l, earliest);
+        continue;
+      }
+      const Clock::time_point now = Clock::now();
+      ReadyLocked([&](const Held& h) {
+        if (h.deadline > now) return false;
+        ++expired_;  // counted before the call is answered
+        return true;
+      });
     }
-    Clock::time_point earliest = held_.front().deadline;
-    for (const Held& h : held_) earliest = std::min(earliest, h.deadline);
-    if (Clock::now() < earliest) {
-      cv_.wait_until(l, earliest);
-      continue;
-    }
+    std::vector<std::unique_ptr<ServerCall>> resume;
+    resume.swap(ready_);
+    const bool last = stopped_;
     l.unlock();
-    const Clock::time_point now = Clock::now();
-    size_t n = 0;
-    Release([&](const Held& h) {
-      if (h.deadline > now) return false;
-      ++n;
-      return true;
-    });
+    for (std::unique_ptr<ServerCall>& call : resume) resume_(std::move(call));
+    resume.clear();
     l.lock();
-    expired_ += n;
+    // Stopped: everything held went to ready_ above, and no hold is taken since.
+    if (last && ready_.empty() && held_.empty()) return;
   }
 }
 

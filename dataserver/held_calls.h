@@ -12,12 +12,14 @@
 //   - either: when its hold_ms have passed (it is then answered as it would have been
 //     before: the caller's resume routes it again against whatever it has then), and
 //     on ReleaseAll (shutdown).
-// At most `limit` calls are held at once; a hold beyond that (or after ReleaseAll) is
-// refused and the caller answers the request at once.
+// At most `limit` calls are held at once (at least 1); a hold beyond that (or after
+// ReleaseAll) is refused and the caller answers the request at once.
 //
-// `resume` runs on the thread that released the call (the one calling TableInstalled /
-// BucketUnfenced / ReleaseAll, or the HeldCalls' own timer thread), never under a lock
-// of this class; it must not block for long.
+// `resume` runs on the HeldCalls' own thread ("ds-held"), one call after another, never
+// under a lock of this class: TableInstalled / BucketUnfenced only hand the calls over,
+// so the heartbeat and migration threads that report those events never run request
+// work (an ldb write stall must not delay a heartbeat or a fence). It must not block
+// for long.
 //
 // Race-free use: hold first, then check the condition again and release when it holds
 // already (the event may have fired between the first check and the hold).
@@ -43,9 +45,8 @@ class HeldCalls {
  public:
   using Resume = std::function<void(std::unique_ptr<ServerCall>)>;
 
-  // REQUIRES: limit >= 1.
   HeldCalls(size_t limit, Resume resume);
-  ~HeldCalls();  // ReleaseAll, then joins the timer thread
+  ~HeldCalls();  // ReleaseAll
   HeldCalls(const HeldCalls&) = delete;
   HeldCalls& operator=(const HeldCalls&) = delete;
 
@@ -54,14 +55,16 @@ class HeldCalls {
   bool HoldForTable(uint64_t version, uint32_t hold_ms, std::unique_ptr<ServerCall>* call);
   bool HoldForBucket(uint32_t bucket, uint32_t hold_ms, std::unique_ptr<ServerCall>* call);
 
-  // Resumes the calls waiting for a table version <= `version`.
+  // Resumes (soon, on the HeldCalls' thread) the calls waiting for a table version
+  // <= `version`.
   void TableInstalled(uint64_t version);
-  // Resumes the calls waiting for `bucket`'s fence to lift.
+  // Resumes (soon) the calls waiting for `bucket`'s fence to lift.
   void BucketUnfenced(uint32_t bucket);
-  // Resumes every held call and refuses holds from now on; when it returns, every
-  // call held before has been resumed. Idempotent. REQUIRES: not called from `resume`.
+  // Refuses holds from now on, resumes every held call and returns once all of them
+  // have been resumed. Idempotent. REQUIRES: not called from `resume`.
   void ReleaseAll();
 
+  // Calls still waiting for their event or deadline (not those handed over to resume).
   size_t held() const;
   // Calls resumed because their deadline passed, since construction.
   uint64_t expired() const;
@@ -77,22 +80,24 @@ class HeldCalls {
   };
 
   bool Hold(Wait wait, uint64_t value, uint32_t hold_ms, std::unique_ptr<ServerCall>* call);
-  // Removes the held calls `pred` selects and resumes them (outside mu_).
+  // Moves the held calls `pred` selects to ready_. REQUIRES: mu_ held.
   template <typename Pred>
-  void Release(Pred pred);
-  void TimerLoop();
+  void ReadyLocked(Pred pred);
+  // Resumes ready calls and expired ones until ReleaseAll; then resumes the rest.
+  void Run();
 
   // Constant after construction.
   const size_t limit_;
   const Resume resume_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;        // a new earliest deadline, or stop
-  std::vector<Held> held_;            // guarded by mu_
-  bool stopped_ = false;              // guarded by mu_
-  uint64_t expired_ = 0;              // guarded by mu_
-  std::mutex join_mu_;  // one ReleaseAll joins timer_
-  std::thread timer_;
+  std::condition_variable cv_;  // a call ready, a new earliest deadline, or stop
+  std::vector<Held> held_;      // guarded by mu_
+  std::vector<std::unique_ptr<ServerCall>> ready_;  // guarded by mu_: to resume now
+  bool stopped_ = false;  // guarded by mu_
+  uint64_t expired_ = 0;  // guarded by mu_
+  std::mutex join_mu_;    // one ReleaseAll joins thread_
+  std::thread thread_;
 };
 
 }  // namespace tessera::ds

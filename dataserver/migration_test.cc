@@ -422,6 +422,8 @@ TEST_F(MigrationTest, WritesDuringMigrationAreCaughtUp) {
   }
 }
 
+// A write to a fenced bucket is held (--hold_fenced_ms, 200 by default), then refused
+// when the fence outlasts the hold.
 TEST_F(MigrationTest, FencedWritesAreUnavailable) {
   StartBoth();
   const std::string k = KeysOfBucket(kMoving, 1, "f")[0];

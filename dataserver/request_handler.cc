@@ -101,8 +101,7 @@ bool RequestHandler::SetTable(std::shared_ptr<const BucketTable> table) {
               << ": master of " << masters << " buckets"
               << (self < 0 ? " (not in the table)" : "");
   }
-  // Outside routing_mu_: the calls resumed here run now, on this thread.
-  held_->TableInstalled(version);
+  held_->TableInstalled(version);  // they run on the HeldCalls' thread
   return true;
 }
 
@@ -394,8 +393,8 @@ bool RequestHandler::HoldForTable(uint64_t version, std::unique_ptr<ServerCall>*
       !held_->HoldForTable(version, options_.hold_for_table_ms, call)) {
     return false;
   }
-  held_for_table_.fetch_add(1, std::memory_order_relaxed);
   if (on_newer_table_) on_newer_table_(version, /*urgent=*/true);
+  held_for_table_.fetch_add(1, std::memory_order_relaxed);
   // The table may have arrived between the caller's look and the hold.
   const uint64_t now = table_version();
   if (now >= version) held_->TableInstalled(now);

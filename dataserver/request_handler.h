@@ -137,7 +137,7 @@ class RequestHandler final : public RpcService {
   // The address under which this server appears in tables ("host:port").
   void SetSelfAddress(const std::string& address);
   // Installs `table` if it is newer than the current one (or the first). Returns
-  // true when installed.
+  // true when installed. Requests held for it are handed to the HeldCalls' thread.
   bool SetTable(std::shared_ptr<const BucketTable> table);
   uint64_t table_version() const;
   std::shared_ptr<const BucketTable> table() const;
@@ -216,7 +216,8 @@ class RequestHandler final : public RpcService {
   CleanupHook cleanup_hook_;                                          // set before start
 
   std::unique_ptr<CallPool> pool_;  // null with inline_writes
-  // Declared last: destroyed first, resuming what it holds while the pools still run.
+  // Its thread resumes held calls (Dispatch with kResumed). Declared last: destroyed
+  // first, while everything a resumed call touches is still there.
   std::unique_ptr<HeldCalls> held_;
 };
 

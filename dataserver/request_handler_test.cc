@@ -392,7 +392,9 @@ TEST_P(RequestHandlerTest, StopAcceptingRefuses) {
 // Past its hold, a request stamped with a newer table is answered as before.
 TEST_P(RequestHandlerTest, HeldForTableAnsweredAtTheDeadline) {
   ASSERT_TRUE(handler_->SetTable(MakeTable(5)));
+  const auto start = std::chrono::steady_clock::now();
   proto::Response r = Call(GetRequest(theirs_[0], 6));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(HoldMs()));
   EXPECT_EQ(r.code(), proto::WRONG_OWNER);
   EXPECT_EQ(r.table_version(), 5u);
   EXPECT_EQ(urgent_seen_.load(), 6u);

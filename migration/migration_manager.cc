@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/thread_name.h"
+#include "common/thread_policy.h"
 #include "migration/bulk_thread.h"
 
 namespace tessera::migration {
@@ -17,7 +18,7 @@ MigrationManager::MigrationManager(MigrationOptions options, BucketStore* store,
   RpcChannelOptions co;
   co.max_frame_bytes = options_.max_frame_bytes;
   for (const HostPort& hp : options_.config_servers) {
-    config_channels_.push_back(std::make_unique<RpcChannel>(io_.io(), hp, co));
+    config_channels_.push_back(std::make_unique<RpcChannel>(report_io_.io(), hp, co));
   }
 }
 
@@ -29,11 +30,17 @@ MigrationManager::~MigrationManager() {
   }
   config_channels_.clear();
   io_.Stop();
+  report_io_.Stop();
 }
 
 void MigrationManager::Start() {
   std::lock_guard<std::mutex> l(mu_);
   if (!workers_.empty() || stopping()) return;
+  if (options_.io_idle) {
+    boost::asio::post(*io_.io(), [] {
+      if (!SetCurrentThreadIdle()) LOG(WARNING) << "migration: mig-io stays in its class";
+    });
+  }
   const int n = std::max(1, options_.parallel);
   const bool idle = options_.worker_idle;
   const int nice = options_.worker_nice;

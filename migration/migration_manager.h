@@ -69,6 +69,10 @@ struct MigrationOptions {
   // a request thread that wakes takes the CPU from them at once, not after their
   // time slice.
   bool worker_idle = false;
+  // The io thread that writes the batches to the destinations' sockets (and reads
+  // their answers) in the SCHED_IDLE class too. Reports to the config servers go
+  // through another io thread, in the normal class.
+  bool io_idle = true;
 };
 
 struct MigrationCallbacks {
@@ -144,10 +148,13 @@ class MigrationManager {
   BucketStore* const store_;
   const MigrationCallbacks callbacks_;
 
-  IoThread io_{1, "mig-io"};
+  IoThread io_{1, "mig-io"};  // the destinations' channels (SCHED_IDLE with io_idle)
   std::mutex channels_mu_;
   std::map<std::string, std::unique_ptr<RpcChannel>> channels_;  // channels_mu_
-  std::vector<std::unique_ptr<RpcChannel>> config_channels_;     // constant
+  // The reports go through a thread of their own, in the normal class: a flip waits
+  // for them while writes to the bucket are held.
+  IoThread report_io_{1, "mig-report-io"};
+  std::vector<std::unique_ptr<RpcChannel>> config_channels_;  // constant
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
