@@ -26,8 +26,9 @@
 namespace tessera::ds {
 namespace {
 
-// Answers heartbeats with version_ of a one-server table (every bucket to the
-// sender) and area 7 limited to 50 bytes, when newer than the sender's.
+// Answers heartbeats with version_ of a table (every bucket to the sender, or to
+// another server below version mine_from_) and area 7 limited to 50 bytes, when newer
+// than the sender's.
 class FakeConfigServer : public RpcService {
  public:
   void Handle(std::unique_ptr<ServerCall> call) override {
@@ -48,7 +49,8 @@ class FakeConfigServer : public RpcService {
       t->set_bucket_count(16);
       t->set_copy_count(1);
       t->add_servers()->set_address(hb.address());
-      for (int b = 0; b < 16; ++b) t->add_owners(0);
+      t->add_servers()->set_address("127.0.0.1:1");
+      for (int b = 0; b < 16; ++b) t->add_owners(version_ >= mine_from_ ? 0 : 1);
       proto::AreaQuota* q = t->add_area_quotas();
       q->set_area(7);
       q->set_quota_bytes(50);
@@ -58,6 +60,10 @@ class FakeConfigServer : public RpcService {
   void set_version(uint64_t v) {
     std::lock_guard<std::mutex> l(mu_);
     version_ = v;
+  }
+  void set_mine_from(uint64_t v) {
+    std::lock_guard<std::mutex> l(mu_);
+    mine_from_ = v;
   }
   int heartbeats() {
     std::lock_guard<std::mutex> l(mu_);
@@ -71,6 +77,7 @@ class FakeConfigServer : public RpcService {
  private:
   std::mutex mu_;
   uint64_t version_ = 3;
+  uint64_t mine_from_ = 0;
   int heartbeats_ = 0;
   proto::HeartbeatRequest last_;
 };
@@ -102,8 +109,9 @@ class DataServerTest : public ::testing::Test {
     cs_server_->Stop();
     std::filesystem::remove_all(dir_);
   }
-  // DataServerOptions::request_slice_us of the next StartDataServer.
+  // DataServerOptions::request_slice_us and hold_for_table_ms of the next StartDataServer.
   uint32_t request_slice_us_ = 0;
+  uint32_t hold_for_table_ms_ = 100;
   // migrate_idle: --migrate_sched_idle, --migrate_apply_idle and --migrate_ingest_idle.
   void StartDataServer(uint32_t heartbeat_ms, bool migrate_idle = false) {
     DataServerOptions o;
@@ -112,6 +120,7 @@ class DataServerTest : public ::testing::Test {
     o.migrate_apply_idle = migrate_idle;
     o.migrate_ingest_idle = migrate_idle;
     o.request_slice_us = request_slice_us_;
+    o.hold_for_table_ms = hold_for_table_ms_;
     o.listen = "127.0.0.1:0";
     // An unreachable config server first: heartbeats move on to the next one.
     o.config_servers = {HostPort{"127.0.0.1", 1}, HostPort{"127.0.0.1", cs_server_->port()}};
@@ -217,6 +226,26 @@ TEST_F(DataServerTest, NewerVersionInRequestFetchesAtOnce) {
   cs_.set_version(4);
   EXPECT_EQ(Call(req).code(), proto::NOT_FOUND);
   ASSERT_TRUE(WaitFor([&] { return ds_->table_version() == 4; }, std::chrono::seconds(10)));
+}
+
+// A request stamped with a newer table, for a bucket the node's table gives another
+// server, is held while the node fetches that table, then served under it (not
+// refused WRONG_OWNER as it would be without the hold).
+TEST_F(DataServerTest, RequestForANewerTableIsServedOnceFetched) {
+  cs_.set_mine_from(4);  // table 3 gives every bucket to another server, 4 to the node
+  hold_for_table_ms_ = 60000;  // only the fetch releases the request
+  ASSERT_NO_FATAL_FAILURE(StartDataServer(60000));
+  ASSERT_TRUE(WaitFor([&] { return ds_->table_version() == 3; }, std::chrono::seconds(10)));
+  proto::Request req;
+  req.mutable_get()->set_key("k");
+  req.set_table_version(3);
+  EXPECT_EQ(Call(req).code(), proto::WRONG_OWNER);
+  cs_.set_version(4);  // the node learns it only by a fetch (heartbeats every 60 s)
+  req.set_table_version(4);
+  proto::Response r = Call(req);
+  EXPECT_EQ(r.code(), proto::NOT_FOUND) << r.message();
+  EXPECT_EQ(r.table_version(), 4u);
+  EXPECT_EQ(ds_->table_version(), 4u);
 }
 
 TEST_F(DataServerTest, RestartKeepsData) {
