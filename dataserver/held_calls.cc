@@ -48,26 +48,24 @@ void HeldCalls::ReadyLocked(Pred pred) {
   held_.erase(keep, held_.end());
 }
 
-void HeldCalls::TableInstalled(uint64_t version) {
+template <typename Pred>
+void HeldCalls::Release(Pred pred) {
   bool any = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     const size_t before = ready_.size();
-    ReadyLocked([version](const Held& h) { return h.wait == Wait::kTable && h.value <= version; });
+    ReadyLocked(pred);
     any = ready_.size() > before;
   }
   if (any) cv_.notify_all();
 }
 
+void HeldCalls::TableInstalled(uint64_t version) {
+  Release([version](const Held& h) { return h.wait == Wait::kTable && h.value <= version; });
+}
+
 void HeldCalls::BucketUnfenced(uint32_t bucket) {
-  bool any = false;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    const size_t before = ready_.size();
-    ReadyLocked([bucket](const Held& h) { return h.wait == Wait::kBucket && h.value == bucket; });
-    any = ready_.size() > before;
-  }
-  if (any) cv_.notify_all();
+  Release([bucket](const Held& h) { return h.wait == Wait::kBucket && h.value == bucket; });
 }
 
 void HeldCalls::ReleaseAll() {

@@ -83,6 +83,9 @@ class HeldCalls {
   // Moves the held calls `pred` selects to ready_. REQUIRES: mu_ held.
   template <typename Pred>
   void ReadyLocked(Pred pred);
+  // ReadyLocked under mu_, and wakes the thread when it moved any.
+  template <typename Pred>
+  void Release(Pred pred);
   // Resumes ready calls and expired ones until ReleaseAll; then resumes the rest.
   void Run();
 

@@ -43,9 +43,7 @@ uint64_t ParseU64(const std::string& text) {
 }  // namespace
 
 Status StorageManager::CheckFence(uint32_t bucket) const {
-  if (fenced_count_.load(std::memory_order_acquire) == 0) return Status::OK();
-  std::lock_guard<std::mutex> l(migrate_mu_);
-  if (fenced_.count(bucket) != 0) {
+  if (Fenced(bucket)) {
     return Status::Unavailable("bucket " + std::to_string(bucket) + " is migrating");
   }
   return Status::OK();
