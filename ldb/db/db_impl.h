@@ -180,8 +180,13 @@ class DBImpl : public DB {
   void MaybeIgnoreError(Status* s) const;
   // Deletes files no live Version, pending output or current log needs.
   // Only the background thread and Open call it (it drops the mutex while
-  // deleting).
+  // deleting). Lists the directory only now and then (see db_impl.cc).
   void RemoveObsoleteFiles() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // True when RemoveObsoleteFiles must list the directory.
+  bool NeedsDirectoryScan() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Takes `number` out of pending_outputs_ (its table was installed, or
+  // abandoned and must go) and makes it an obsolete-file candidate.
+  void ReleasePendingOutput(uint64_t number) EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // "ldb.stats".
   std::string StatsString() EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
@@ -401,6 +406,16 @@ class DBImpl : public DB {
 
   // Numbers of table files being written: not live yet, not obsolete.
   std::set<uint64_t> pending_outputs_ GUARDED_BY(mutex_);
+  // Tables that may have become obsolete since the last RemoveObsoleteFiles:
+  // removed from the current Version, or released pending outputs. Those an
+  // older Version still holds stay here until it is gone.
+  std::vector<uint64_t> obsolete_candidates_ GUARDED_BY(mutex_);
+  // What the last directory scan of RemoveObsoleteFiles saw (see there).
+  bool dir_scanned_ GUARDED_BY(mutex_) = false;
+  uint64_t scanned_log_number_ GUARDED_BY(mutex_) = 0;
+  uint64_t scanned_prev_log_number_ GUARDED_BY(mutex_) = 0;
+  uint64_t scanned_manifest_number_ GUARDED_BY(mutex_) = 0;
+  int removals_since_scan_ GUARDED_BY(mutex_) = 0;
 
   bool background_compaction_scheduled_ GUARDED_BY(mutex_) = false;
   // Level-0 files (and their bytes) that the running compaction takes: they

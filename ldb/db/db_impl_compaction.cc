@@ -390,7 +390,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit,
   // Once recorded in *edit the files are protected by the Version they are
   // installed in; callers install the edit before the next obsolete-file
   // removal (only the background thread and Open remove files).
-  for (uint64_t number : numbers) pending_outputs_.erase(number);
+  for (uint64_t number : numbers) ReleasePendingOutput(number);
 
   CompactionStats stats;
   stats.micros = static_cast<int64_t>(env_->NowMicros() - start_micros);
@@ -958,7 +958,7 @@ void DBImpl::CleanupCompaction(CompactionState* compact) {
     }
     // Outputs not installed become obsolete and are deleted.
     for (const CompactionState::Output& out : sub->outputs) {
-      pending_outputs_.erase(out.number);
+      ReleasePendingOutput(out.number);
     }
   }
 }

@@ -194,7 +194,7 @@ Status DBImpl::IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
     }
     s = job.status;
   }
-  for (uint64_t number : numbers) pending_outputs_.erase(number);
+  for (uint64_t number : numbers) ReleasePendingOutput(number);
   if (!s.ok()) {
     for (uint64_t number : numbers) {
       table_cache_->Evict(number);

@@ -611,6 +611,9 @@ Status VersionSet::LogAndApply(VersionEdit* edit, port::Mutex* mu) {
     AppendVersion(v);
     log_number_ = edit->log_number();
     prev_log_number_ = edit->prev_log_number();
+    for (const auto& level_and_number : edit->deleted_files()) {
+      removed_files_.push_back(level_and_number.second);
+    }
   } else {
     delete v;
     // The MANIFEST may now end in a torn record: never append to it again.
@@ -843,13 +846,22 @@ std::string VersionSet::LevelSummary() const {
   return r;
 }
 
-void VersionSet::AddLiveFiles(std::set<uint64_t>* live) {
+void VersionSet::AddLiveFiles(std::set<uint64_t>* live,
+                              std::set<uint64_t>* current) {
   for (Version* v = dummy_versions_.next_; v != &dummy_versions_;
        v = v->next_) {
     for (const auto& level_files : v->files_) {
-      for (const FileMetaData* f : level_files) live->insert(f->number);
+      for (const FileMetaData* f : level_files) {
+        live->insert(f->number);
+        if (current != nullptr && v == current_) current->insert(f->number);
+      }
     }
   }
+}
+
+void VersionSet::TakeRemovedFiles(std::vector<uint64_t>* numbers) {
+  numbers->insert(numbers->end(), removed_files_.begin(), removed_files_.end());
+  removed_files_.clear();
 }
 
 uint64_t VersionSet::ApproximateOffsetOf(Version* v, const InternalKey& ikey) {

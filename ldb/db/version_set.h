@@ -267,8 +267,16 @@ class VersionSet {
            current_->file_to_compact_ != nullptr;
   }
 
-  // Adds the numbers of the files of every live Version to *live.
-  void AddLiveFiles(std::set<uint64_t>* live);
+  // Adds the numbers of the files of every live Version to *live, and those
+  // of the current Version to *current when it is not null.
+  void AddLiveFiles(std::set<uint64_t>* live,
+                    std::set<uint64_t>* current = nullptr);
+
+  // Moves to *numbers the numbers of the files that the edits applied since
+  // the last call removed from their level (compacted, dropped, or moved to
+  // another level). Older Versions may still hold them. REQUIRES: the mutex
+  // given to LogAndApply held.
+  void TakeRemovedFiles(std::vector<uint64_t>* numbers);
 
   // Approximate byte offset of `key` within the whole of Version v.
   uint64_t ApproximateOffsetOf(Version* v, const InternalKey& key);
@@ -324,6 +332,8 @@ class VersionSet {
   SequenceNumber last_sequence_ = 0;
   uint64_t log_number_ = 0;
   uint64_t prev_log_number_ = 0;
+  // Files removed by applied edits, for TakeRemovedFiles.
+  std::vector<uint64_t> removed_files_;
 
   // The open MANIFEST, or null until the first LogAndApply (or after a
   // failed write: the next LogAndApply starts a fresh one).
