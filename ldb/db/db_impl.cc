@@ -443,7 +443,11 @@ void DBImpl::RemoveObsoleteFiles() {
     Log(options_.info_log, "Delete type=%d #%" PRIu64, static_cast<int>(type),
         number);
   };
-  const bool scan = NeedsDirectoryScan();
+  // A listing that fails leaves the scan due (and the candidates are deleted
+  // by name meanwhile).
+  std::vector<std::string> filenames;
+  const bool scan =
+      NeedsDirectoryScan() && env_->GetChildren(dbname_, &filenames).ok();
   // Candidates that are neither in the current Version (installed, or moved
   // to another level) nor held by an older one (an iterator's) are deleted
   // here, or by the scan below; the held ones are looked at again next time.
@@ -463,8 +467,6 @@ void DBImpl::RemoveObsoleteFiles() {
   obsolete_candidates_ = std::move(held);
 
   if (scan) {
-    std::vector<std::string> filenames;
-    env_->GetChildren(dbname_, &filenames).IgnoreError();  // best effort
     for (const std::string& filename : filenames) {
       uint64_t number;
       FileType type;
@@ -502,8 +504,9 @@ void DBImpl::RemoveObsoleteFiles() {
     ++removals_since_scan_;
   }
 
-  // Deleting needs no lock: the files are unreachable. Only the background
-  // thread (or Open) gets here, so no two deleters run at once.
+  // Deleting needs no lock: the files are unreachable. Every caller holds
+  // the background slot (the background thread, a compaction's flush of
+  // imm_, Open), so no two deleters run at once.
   mutex_.Unlock();
   for (const std::string& path : to_delete) {
     env_->RemoveFile(path).IgnoreError();

@@ -33,13 +33,18 @@ class ListingCountEnv final : public EnvWrapper {
 
   Status GetChildren(const std::string& dir,
                      std::vector<std::string>* result) override {
-    if (dir == kDbName) listings_.fetch_add(1);
+    if (dir == kDbName) {
+      listings_.fetch_add(1);
+      if (fail_.load()) return Status::IOError(dir, "listing failed (test)");
+    }
     return EnvWrapper::GetChildren(dir, result);
   }
   int listings() const { return listings_.load(); }
+  void set_fail(bool fail) { fail_.store(fail); }
 
  private:
   std::atomic<int> listings_{0};
+  std::atomic<bool> fail_{false};
 };
 
 class ObsoleteFilesTest : public testing::Test {
@@ -116,11 +121,12 @@ TEST_F(ObsoleteFilesTest, CompactedTablesGoWithoutListingTheDirectory) {
   for (int level = 0; level + 1 < config::kNumLevels; ++level) {
     if (FilesAtLevel(level) > 0) dbfull()->TEST_CompactRange(level, nullptr, nullptr);
   }
+  dbfull()->TEST_WaitForBackgroundIdle();  // the deletions are done
   ASSERT_EQ(LiveTables(), 1);
   EXPECT_EQ(env_.listings(), listings);
 
-  // Only the live table is left: every input went (T1 and T2 merged with the
-  // level-0 tables), and the output that moved down stayed.
+  // Only the live table is left: every input went, and each intermediate
+  // output went once the next level's compaction had merged it.
   const std::set<uint64_t> left = TableFiles();
   EXPECT_EQ(left.size(), 1u);
   for (uint64_t number : inputs) EXPECT_EQ(left.count(number), 0u) << number;
@@ -138,6 +144,7 @@ TEST_F(ObsoleteFilesTest, TableReadByAnIteratorStaysUntilItIsGone) {
   // Merge T1 and T2 while an iterator reads them.
   std::unique_ptr<Iterator> it(db_->NewIterator(ReadOptions()));
   dbfull()->TEST_CompactRange(1, nullptr, nullptr);
+  dbfull()->TEST_WaitForBackgroundIdle();
   ASSERT_EQ(FilesAtLevel(1), 0);
   ASSERT_EQ(FilesAtLevel(2), 1);
   std::set<uint64_t> on_disk = TableFiles();
@@ -152,6 +159,7 @@ TEST_F(ObsoleteFilesTest, TableReadByAnIteratorStaysUntilItIsGone) {
   // tables), takes them, still without listing the directory.
   const int listings = env_.listings();
   dbfull()->TEST_CompactRange(0, nullptr, nullptr);
+  dbfull()->TEST_WaitForBackgroundIdle();
   EXPECT_EQ(env_.listings(), listings);
   on_disk = TableFiles();
   for (uint64_t number : before) EXPECT_EQ(on_disk.count(number), 0u) << number;
@@ -165,12 +173,41 @@ TEST_F(ObsoleteFilesTest, StrayTableGoesAtTheNextWalChange) {
   const uint64_t stray = 900000;
   ASSERT_TRUE(IsOk(WriteStringToFile(mem_env_.get(), "junk", TableFileName(kDbName, stray))));
   dbfull()->TEST_CompactRange(0, nullptr, nullptr);
+  dbfull()->TEST_WaitForBackgroundIdle();
   EXPECT_EQ(TableFiles().count(stray), 1u);
 
   const int listings = env_.listings();
   WriteTable(10, 20);  // a flush: the WAL changes
+  dbfull()->TEST_WaitForBackgroundIdle();
   EXPECT_GT(env_.listings(), listings);
   EXPECT_EQ(TableFiles().count(stray), 0u);
+}
+
+TEST_F(ObsoleteFilesTest, FailedListingDeletesCandidatesAndListsAgain) {
+  WriteFourTables();
+  const std::set<uint64_t> before = TableFiles();
+  std::unique_ptr<Iterator> it(db_->NewIterator(ReadOptions()));
+  dbfull()->TEST_CompactRange(1, nullptr, nullptr);  // T1 and T2, held by it
+  dbfull()->TEST_WaitForBackgroundIdle();
+  it.reset();
+
+  // The flush changes the WAL, so its removal lists the directory, and the
+  // listing fails: T1 and T2 (candidates) still go, by name.
+  env_.set_fail(true);
+  WriteTable(200, 210);
+  dbfull()->TEST_WaitForBackgroundIdle();
+  std::set<uint64_t> on_disk = TableFiles();
+  int gone = 0;
+  for (uint64_t number : before) gone += on_disk.count(number) == 0 ? 1 : 0;
+  EXPECT_EQ(gone, 2);
+
+  // The listing is still due: the next removal lists again.
+  env_.set_fail(false);
+  const int listings = env_.listings();
+  dbfull()->TEST_CompactRange(0, nullptr, nullptr);
+  dbfull()->TEST_WaitForBackgroundIdle();
+  EXPECT_GT(env_.listings(), listings);
+  EXPECT_EQ(static_cast<int>(TableFiles().size()), LiveTables());
 }
 
 }  // namespace
