@@ -195,6 +195,13 @@ Status DBImpl::IngestSorted(const std::vector<std::pair<Slice, Slice>>& entries,
     s = job.status;
   }
   for (uint64_t number : numbers) ReleasePendingOutput(number);
+  if (!s.ok() && !bg_error_.ok()) {
+    // A failed MANIFEST write is a background error, and its record may be on
+    // disk all the same: keep the tables, as a failed compaction keeps its
+    // outputs (no file is removed after a background error); the next Open
+    // deletes them if no record names them.
+    return s;
+  }
   if (!s.ok()) {
     for (uint64_t number : numbers) {
       table_cache_->Evict(number);
